@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Mnemo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mnemo-server", targets: ["mnemo-server"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Engine",
+            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Persistence",
+            dependencies: ["Engine", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "RESP", "Engine", "Persistence", "CLua",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "mnemo-server", dependencies: ["Server"]),
+        .testTarget(
+            name: "RESPTests",
+            dependencies: [
+                "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "CLua"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

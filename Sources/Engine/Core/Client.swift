@@ -1,0 +1,43 @@
+import RESP
+
+/// What the engine may ask of a client's connection (implemented by the Server's session).
+public protocol ClientConnection: AnyObject {
+    /// Close the connection after the replies already produced are written.
+    func closeAfterReplies()
+}
+
+/// A client's state as the engine and the dispatcher see it. Touched only on the engine.
+public final class Client {
+    public enum ReplyMode: Sendable { case on, off, skipNext, skipping }
+
+    public let id: Int64
+    public var name: Bytes?
+    public var db = 0
+    public var resp: RESPVersion = .resp2
+    public var user = "default"
+    public var authenticated = true
+    public var replyMode: ReplyMode = .on
+    public var address: String
+    public var localAddress: String
+    public var kind: String  // "normal", "pubsub", …
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    public var lastCommand = "NULL"
+    public var noEvict = false
+    public var noTouch = false
+    public var libName: Bytes?
+    public var libVersion: Bytes?
+    public var isUnixSocket = false
+    /// Set when a command asked to close the connection (QUIT, CLIENT KILL of self).
+    public var closeRequested = false
+    public weak var connection: ClientConnection?
+
+    public init(id: Int64, address: String = "", localAddress: String = "", now: Int64 = 0) {
+        self.id = id
+        self.address = address
+        self.localAddress = localAddress
+        self.kind = "normal"
+        self.createdAt = now
+        self.lastInteraction = now
+    }
+}

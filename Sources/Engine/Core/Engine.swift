@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import RESP
+
+/// Settings the engine itself reads (the Server's config store keeps them in sync).
+public struct EngineSettings: Sendable {
+    public var databases = 16
+    public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// `hz`: active expire cycles per second.
+    public var hz = 10
+    /// `active-expire-effort` 1…10.
+    public var activeExpireEffort = 1
+    public init() {}
+}
+
+/// Per-command counters (INFO commandstats).
+public struct CommandStats: Sendable {
+    public var calls: Int64 = 0
+    public var microseconds: Int64 = 0
+    public var rejectedCalls: Int64 = 0
+    public var failedCalls: Int64 = 0
+}
+
+public struct EngineStats: Sendable {
+    public var commandsProcessed: Int64 = 0
+    public var keyspaceHits: Int64 = 0
+    public var keyspaceMisses: Int64 = 0
+    public var expiredKeys: Int64 = 0
+    public var expiredStalePercent = 0.0
+    public var expireCycleTimeUsed: Int64 = 0
+    public var totalErrorReplies: Int64 = 0
+    public var commands: [String: CommandStats] = [:]
+    public var errors: [String: Int64] = [:]
+}
+
+/// Owns the keyspace. Every method runs on the engine's single serial executor.
+public final class Engine {
+    public var databases: [Database]
+    public var settings: EngineSettings
+    public var stats = EngineStats()
+    public private(set) var table: CommandTable
+    public var clients: [Int64: Client] = [:]
+    public weak var effectSink: EffectSink?
+    /// Effects of the record being built (one top-level command, EXEC or script).
+    public var pendingEffects: [Effect] = []
+    /// Fixed time for the command being executed, so it is deterministic (ms since epoch).
+    public private(set) var commandTime: Int64 = 0
+    /// Set while loading the log: effects are applied, not logged again.
+    public var isReplaying = false
+    public var rng = SystemRandomNumberGenerator()
+    /// Changes since the last snapshot (`save` rules, INFO rdb_changes_since_last_save).
+    public var dirty: Int64 = 0
+    private var nextClientID: Int64 = 1
+
+    public init(settings: EngineSettings = EngineSettings(), table: CommandTable = CommandTable(BuiltinCommands.all)) {
+        self.settings = settings
+        self.databases = Array(repeating: Database(), count: settings.databases)
+        self.table = table
+    }
+
+    public func register(_ specs: [CommandSpec]) {
+        for spec in specs { table.add(spec) }
+    }
+
+    public func newClient(address: String = "", localAddress: String = "") -> Client {
+        let c = Client(id: nextClientID, address: address, localAddress: localAddress, now: Engine.wallClockMs())
+        nextClientID += 1
+        clients[c.id] = c
+        return c
+    }
+
+    public func removeClient(_ c: Client) { clients[c.id] = nil }
+
+    public static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    public static func monotonicMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    /// Freezes the clock for one top-level execution (a command, an EXEC, a script).
+    public func beginExecution() { commandTime = Engine.wallClockMs() }
+
+    // MARK: keyspace access
+
+    /// The live entry for `key`, removing it (and logging a DEL) if it has expired.
+    public func lookup(_ db: Int, _ key: Bytes) -> Entry? {
+        guard let e = databases[db].raw(key) else { return nil }
+        if e.expireAt != 0 && e.expireAt <= commandTime && !isReplaying {
+            expire(db, key)
+            return nil
+        }
+        return e
+    }
+
+    /// Removes an expired key, logs it as DEL, counts it.
+    public func expire(_ db: Int, _ key: Bytes) {
+        databases[db].remove(key)
+        stats.expiredKeys += 1
+        pendingEffects.append(Effect(db: db, [Bytes("DEL"), key]))
+        keyChanged(db, key)
+    }
+
+    /// Hook for every change to a key (WATCH and keyspace notifications attach here).
+    public var onKeyChange: ((Int, Bytes) -> Void)?
+
+    @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
+        dirty += 1
+        onKeyChange?(db, key)
+    }
+
+    /// Drops every expired key found by sampling, within a time budget (Redis's active expire
+    /// cycle: sample 20 keys with a TTL per database; repeat while more than 10% were expired).
+    public func activeExpireCycle(budgetMicros: Int64) {
+        let start = Engine.monotonicMicros()
+        let perLoop = 20 + 5 * (settings.activeExpireEffort - 1)
+        let acceptableStale = 10 - (settings.activeExpireEffort - 1)
+        beginExecution()
+        var sampled = 0
+        var expiredTotal = 0
+        for db in 0..<databases.count {
+            while databases[db].volatileCount > 0 {
+                var expired = 0
+                let n = min(perLoop, databases[db].volatileCount)
+                for _ in 0..<n {
+                    guard let (key, at) = databases[db].randomVolatile(using: &rng) else { break }
+                    if at <= commandTime {
+                        expire(db, key)
+                        expired += 1
+                    }
+                }
+                sampled += n
+                expiredTotal += expired
+                if expired * 100 / max(n, 1) <= acceptableStale { break }
+                if Engine.monotonicMicros() - start > budgetMicros { break }
+            }
+            if Engine.monotonicMicros() - start > budgetMicros { break }
+        }
+        if sampled > 0 {
+            let ratio = Double(expiredTotal) / Double(sampled)
+            stats.expiredStalePercent = stats.expiredStalePercent * 0.95 + ratio * 100 * 0.05
+        }
+        stats.expireCycleTimeUsed += Engine.monotonicMicros() - start
+    }
+
+    /// Takes the effects of the finished top-level execution and hands them to the log.
+    /// Returns the record's sequence number, or nil if nothing was written.
+    @discardableResult
+    public func commitEffects() -> UInt64? {
+        guard !pendingEffects.isEmpty else { return nil }
+        let effects = pendingEffects
+        pendingEffects.removeAll(keepingCapacity: true)
+        if isReplaying { return nil }
+        return effectSink?.append(effects)
+    }
+}

@@ -1,0 +1,192 @@
+/// A chained hash table keyed by bytes, with Redis's reverse-binary SCAN cursor: a full scan
+/// returns every key present for its whole duration, across growth and shrinking.
+/// A value type: copying it is O(1), the first write after a copy copies its arrays (CoW).
+public struct HashTable<Value> {
+    @usableFromInline struct Slot {
+        var key: Bytes
+        var value: Value?
+        var hash: UInt64
+        var next: Int32
+    }
+
+    @usableFromInline var heads: [Int32] = []
+    @usableFromInline var slots: [Slot] = []
+    @usableFromInline var freeList: Int32 = -1
+    public private(set) var count = 0
+
+    public init() {}
+
+    @inlinable static func hash(_ key: Bytes) -> UInt64 {
+        var h = Hasher()
+        key.withUnsafeBytes { h.combine(bytes: $0) }
+        return UInt64(bitPattern: Int64(h.finalize()))
+    }
+
+    @inline(__always) var mask: UInt64 { UInt64(heads.count - 1) }
+
+    @usableFromInline func find(_ key: Bytes, hash: UInt64) -> Int32 {
+        if heads.isEmpty { return -1 }
+        var i = heads[Int(hash & mask)]
+        while i >= 0 {
+            let s = slots[Int(i)]
+            if s.hash == hash && s.key == key { return i }
+            i = s.next
+        }
+        return -1
+    }
+
+    public func get(_ key: Bytes, hash: UInt64) -> Value? {
+        let i = find(key, hash: hash)
+        return i >= 0 ? slots[Int(i)].value : nil
+    }
+
+    public func get(_ key: Bytes) -> Value? { get(key, hash: Self.hash(key)) }
+
+    /// Inserts or replaces; returns the previous value.
+    @discardableResult
+    public mutating func set(_ key: Bytes, _ value: Value, hash: UInt64) -> Value? {
+        let i = find(key, hash: hash)
+        if i >= 0 {
+            let old = slots[Int(i)].value
+            slots[Int(i)].value = value
+            return old
+        }
+        if count + 1 > heads.count { resize(max(4, heads.count * 2)) }
+        let b = Int(hash & mask)
+        let slot = Slot(key: key, value: value, hash: hash, next: heads[b])
+        let index: Int32
+        if freeList >= 0 {
+            index = freeList
+            freeList = slots[Int(index)].next
+            slots[Int(index)] = slot
+        } else {
+            index = Int32(slots.count)
+            slots.append(slot)
+        }
+        heads[b] = index
+        count += 1
+        return nil
+    }
+
+    @discardableResult
+    public mutating func set(_ key: Bytes, _ value: Value) -> Value? { set(key, value, hash: Self.hash(key)) }
+
+    /// Modifies the value in place (no copy of the value if uniquely referenced).
+    public mutating func update<R>(_ key: Bytes, hash: UInt64, _ body: (inout Value) -> R) -> R? {
+        let i = find(key, hash: hash)
+        if i < 0 { return nil }
+        var v = slots[Int(i)].value.take()!
+        let r = body(&v)
+        slots[Int(i)].value = v
+        return r
+    }
+
+    @discardableResult
+    public mutating func remove(_ key: Bytes, hash: UInt64) -> Value? {
+        if heads.isEmpty { return nil }
+        let b = Int(hash & mask)
+        var prev: Int32 = -1
+        var i = heads[b]
+        while i >= 0 {
+            let s = slots[Int(i)]
+            if s.hash == hash && s.key == key {
+                if prev < 0 { heads[b] = s.next } else { slots[Int(prev)].next = s.next }
+                let old = s.value
+                slots[Int(i)] = Slot(key: [], value: nil, hash: 0, next: freeList)
+                freeList = i
+                count -= 1
+                if heads.count > 4 && count * 8 < heads.count { resize(max(4, heads.count / 2)) }
+                return old
+            }
+            prev = i
+            i = s.next
+        }
+        return nil
+    }
+
+    @discardableResult
+    public mutating func remove(_ key: Bytes) -> Value? { remove(key, hash: Self.hash(key)) }
+
+    public mutating func removeAll() { self = HashTable() }
+
+    mutating func resize(_ buckets: Int) {
+        // Compact live slots while rehashing so the free list does not outgrow the table.
+        var newSlots: [Slot] = []
+        newSlots.reserveCapacity(Swift.max(count, buckets))
+        var newHeads = [Int32](repeating: -1, count: buckets)
+        let m = UInt64(buckets - 1)
+        for s in slots where s.value != nil {
+            let b = Int(s.hash & m)
+            newSlots.append(Slot(key: s.key, value: s.value, hash: s.hash, next: newHeads[b]))
+            newHeads[b] = Int32(newSlots.count - 1)
+        }
+        heads = newHeads
+        slots = newSlots
+        freeList = -1
+    }
+
+    /// Visits the keys of one SCAN step and returns the next cursor (0 when the scan is done).
+    /// `count` is a hint of how many buckets' worth of entries to return, as in Redis.
+    public func scan(cursor: UInt64, count: Int, _ visit: (Bytes, Value) -> Void) -> UInt64 {
+        if heads.isEmpty { return 0 }
+        let m = mask
+        var v = cursor
+        var visited = 0
+        repeat {
+            var i = heads[Int(v & m)]
+            while i >= 0 {
+                let s = slots[Int(i)]
+                visit(s.key, s.value!)
+                visited += 1
+                i = s.next
+            }
+            v |= ~m
+            v = v.bitReversed
+            v &+= 1
+            v = v.bitReversed
+        } while v != 0 && visited < count
+        return v
+    }
+
+    /// All entries, in table order.
+    public func forEach(_ body: (Bytes, Value) -> Void) {
+        for s in slots where s.value != nil { body(s.key, s.value!) }
+    }
+
+    public var keys: [Bytes] {
+        var out: [Bytes] = []
+        out.reserveCapacity(count)
+        for s in slots where s.value != nil { out.append(s.key) }
+        return out
+    }
+
+    /// A uniformly chosen bucket's entry (Redis's dictGetFairRandomKey approximation), or nil if empty.
+    public func randomEntry<G: RandomNumberGenerator>(using rng: inout G) -> (Bytes, Value)? {
+        if count == 0 { return nil }
+        // Live slots are dense after a resize; probe slots directly.
+        while true {
+            let i = Int.random(in: 0..<slots.count, using: &rng)
+            if let v = slots[i].value { return (slots[i].key, v) }
+        }
+    }
+}
+
+extension UInt64 {
+    @inline(__always) var bitReversed: UInt64 {
+        var v = self
+        var r: UInt64 = 0
+        for _ in 0..<64 {
+            r = (r << 1) | (v & 1)
+            v >>= 1
+        }
+        return r
+    }
+}
+
+extension Optional {
+    @inline(__always) mutating func take() -> Wrapped? {
+        let v = self
+        self = nil
+        return v
+    }
+}

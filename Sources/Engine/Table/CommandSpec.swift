@@ -1,0 +1,291 @@
+import RESP
+
+/// Command flags, with Redis's names (COMMAND INFO shows them).
+public struct CommandFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let fast = CommandFlags(rawValue: 1 << 9)
+    public static let noMulti = CommandFlags(rawValue: 1 << 10)
+    public static let noAuth = CommandFlags(rawValue: 1 << 11)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 12)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 13)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 14)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 15)
+    public static let allowOOM = CommandFlags(rawValue: 1 << 16)
+    public static let sentinel = CommandFlags(rawValue: 1 << 17)
+
+    static let names: [(CommandFlags, String)] = [
+        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
+        (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
+        (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
+        (.fast, "fast"), (.noAuth, "no_auth"), (.noMulti, "no_multi"),
+        (.noMandatoryKeys, "no_mandatory_keys"), (.allowBusy, "allow_busy"), (.allowOOM, "allow_oom"),
+    ]
+
+    public var names: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
+}
+
+/// ACL categories (`@read`, `@string`, …).
+public struct ACLCategories: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let keyspace = ACLCategories(rawValue: 1 << 0)
+    public static let read = ACLCategories(rawValue: 1 << 1)
+    public static let write = ACLCategories(rawValue: 1 << 2)
+    public static let set = ACLCategories(rawValue: 1 << 3)
+    public static let sortedset = ACLCategories(rawValue: 1 << 4)
+    public static let list = ACLCategories(rawValue: 1 << 5)
+    public static let hash = ACLCategories(rawValue: 1 << 6)
+    public static let string = ACLCategories(rawValue: 1 << 7)
+    public static let bitmap = ACLCategories(rawValue: 1 << 8)
+    public static let hyperloglog = ACLCategories(rawValue: 1 << 9)
+    public static let geo = ACLCategories(rawValue: 1 << 10)
+    public static let stream = ACLCategories(rawValue: 1 << 11)
+    public static let pubsub = ACLCategories(rawValue: 1 << 12)
+    public static let admin = ACLCategories(rawValue: 1 << 13)
+    public static let fast = ACLCategories(rawValue: 1 << 14)
+    public static let slow = ACLCategories(rawValue: 1 << 15)
+    public static let blocking = ACLCategories(rawValue: 1 << 16)
+    public static let dangerous = ACLCategories(rawValue: 1 << 17)
+    public static let connection = ACLCategories(rawValue: 1 << 18)
+    public static let transaction = ACLCategories(rawValue: 1 << 19)
+    public static let scripting = ACLCategories(rawValue: 1 << 20)
+
+    /// In Redis's order (ACL CAT).
+    public static let all: [(ACLCategories, String)] = [
+        (.keyspace, "keyspace"), (.read, "read"), (.write, "write"), (.set, "set"),
+        (.sortedset, "sortedset"), (.list, "list"), (.hash, "hash"), (.string, "string"),
+        (.bitmap, "bitmap"), (.hyperloglog, "hyperloglog"), (.geo, "geo"), (.stream, "stream"),
+        (.pubsub, "pubsub"), (.admin, "admin"), (.fast, "fast"), (.slow, "slow"),
+        (.blocking, "blocking"), (.dangerous, "dangerous"), (.connection, "connection"),
+        (.transaction, "transaction"), (.scripting, "scripting"),
+    ]
+
+    public var names: [String] { Self.all.filter { contains($0.0) }.map(\.1) }
+
+    public static func named(_ name: String) -> ACLCategories? {
+        all.first { $0.1 == name.lowercased() }?.0
+    }
+}
+
+/// Where a command's keys are, and what it does with them (Redis 7 key specs).
+public struct KeySpec: Sendable {
+    public enum BeginSearch: Sendable {
+        case index(Int)
+        case keyword(String, startFrom: Int)
+    }
+
+    public enum FindKeys: Sendable {
+        /// lastKey: -1 = last argument, -2 = one before it…; limit divides the remaining keys.
+        case range(lastKey: Int, step: Int, limit: Int)
+        /// The argument at keyNumIndex (relative to begin) holds the key count.
+        case keynum(keyNumIndex: Int, firstKey: Int, step: Int)
+    }
+
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        public static let RO = Flags(rawValue: 1 << 0)
+        public static let RW = Flags(rawValue: 1 << 1)
+        public static let OW = Flags(rawValue: 1 << 2)
+        public static let RM = Flags(rawValue: 1 << 3)
+        public static let access = Flags(rawValue: 1 << 4)
+        public static let update = Flags(rawValue: 1 << 5)
+        public static let insert = Flags(rawValue: 1 << 6)
+        public static let delete = Flags(rawValue: 1 << 7)
+        public static let notKey = Flags(rawValue: 1 << 8)
+        public static let incomplete = Flags(rawValue: 1 << 9)
+        public static let variableFlags = Flags(rawValue: 1 << 10)
+
+        static let names: [(Flags, String)] = [
+            (.RO, "RO"), (.RW, "RW"), (.OW, "OW"), (.RM, "RM"), (.access, "access"),
+            (.update, "update"), (.insert, "insert"), (.delete, "delete"), (.notKey, "not_key"),
+            (.incomplete, "incomplete"), (.variableFlags, "variable_flags"),
+        ]
+        public var names: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
+    }
+
+    public var begin: BeginSearch
+    public var find: FindKeys
+    public var flags: Flags
+
+    public init(begin: BeginSearch, find: FindKeys, flags: Flags) {
+        self.begin = begin
+        self.find = find
+        self.flags = flags
+    }
+
+    /// One key at `index`.
+    public static func single(_ index: Int, _ flags: Flags) -> KeySpec {
+        KeySpec(begin: .index(index), find: .range(lastKey: 0, step: 1, limit: 0), flags: flags)
+    }
+
+    /// Keys from `index` to `last` (negative counts from the end) every `step`.
+    public static func range(_ index: Int, last: Int, step: Int = 1, _ flags: Flags) -> KeySpec {
+        KeySpec(begin: .index(index), find: .range(lastKey: last, step: step, limit: 0), flags: flags)
+    }
+
+    /// `numkeys key [key ...]` with the count at `index`.
+    public static func keynum(_ index: Int, _ flags: Flags) -> KeySpec {
+        KeySpec(begin: .index(index), find: .keynum(keyNumIndex: 0, firstKey: 1, step: 1), flags: flags)
+    }
+
+    /// Argument positions of the keys this spec finds in `argv` (argv[0] is the command name).
+    public func positions(_ argv: [Bytes]) -> [Int] {
+        let argc = argv.count
+        var start: Int
+        switch begin {
+        case .index(let i):
+            start = i
+        case .keyword(let word, let from):
+            start = -1
+            if from >= 0 {
+                var i = from
+                while i < argc {
+                    if argv[i].lower == word.lowercased() { start = i + 1; break }
+                    i += 1
+                }
+            } else {
+                var i = argc + from
+                while i > 0 {
+                    if argv[i].lower == word.lowercased() { start = i + 1; break }
+                    i -= 1
+                }
+            }
+            if start < 0 { return [] }
+        }
+        if start >= argc { return [] }
+        switch find {
+        case .range(let lastKey, let step, let limit):
+            var last: Int
+            if lastKey >= 0 {
+                last = start + lastKey
+            } else if limit > 1 {
+                last = start + (argc - start) / limit - 1
+            } else {
+                last = argc + lastKey
+            }
+            last = min(last, argc - 1)
+            if last < start { return [] }
+            return Array(stride(from: start, through: last, by: step))
+        case .keynum(let numIndex, let firstKey, let step):
+            let ni = start + numIndex
+            guard ni < argc, let n = Numbers.parseInt(argv[ni]), n > 0 else { return [] }
+            let first = start + firstKey
+            let last = first + Int(n - 1) * step
+            if last >= argc { return [] }
+            return Array(stride(from: first, through: last, by: step))
+        }
+    }
+}
+
+public struct CommandDocs: Sendable {
+    public var summary: String
+    public var since: String
+    public var group: String
+    public var complexity: String
+    /// Redis's usage syntax for the arguments after the name, e.g. `key value [NX | XX]`.
+    public var syntax: String
+
+    public init(_ summary: String, since: String, group: String, complexity: String = "O(1)", syntax: String = "") {
+        self.summary = summary
+        self.since = since
+        self.group = group
+        self.complexity = complexity
+        self.syntax = syntax
+    }
+}
+
+/// What a handler runs with: the engine, the client, the arguments, and the effects it logs.
+public typealias CommandHandler = (inout CommandContext) throws -> RESPValue
+
+/// One command, declared once beside its handler. Everything else derives from it.
+public struct CommandSpec: @unchecked Sendable {
+    public var name: String
+    public var arity: Int
+    public var flags: CommandFlags
+    public var categories: ACLCategories
+    public var keySpecs: [KeySpec]
+    public var docs: CommandDocs
+    public var subcommands: [CommandSpec]
+    public var handler: CommandHandler?
+    /// Set for subcommands: the container's name.
+    public var container: String?
+    /// The module that registered it, if any.
+    public var module: String?
+
+    public init(
+        _ name: String, arity: Int, flags: CommandFlags = [], acl: ACLCategories = [],
+        keys: [KeySpec] = [], docs: CommandDocs, subcommands: [CommandSpec] = [],
+        handler: CommandHandler? = nil
+    ) {
+        self.name = name.lowercased()
+        self.arity = arity
+        self.flags = flags
+        self.categories = acl
+        self.keySpecs = keys
+        self.docs = docs
+        self.subcommands = subcommands.map {
+            var s = $0
+            s.container = name.lowercased()
+            return s
+        }
+        self.handler = handler
+    }
+
+    /// `container|sub` for subcommands, else the name.
+    public var fullName: String { container.map { "\($0)|\(name)" } ?? name }
+
+    /// The declared categories plus the ones Redis implies from the flags.
+    public var aclCategories: ACLCategories {
+        var c = categories
+        if flags.contains(.write) { c.insert(.write) }
+        if flags.contains(.readonly) && !c.contains(.scripting) { c.insert(.read) }
+        if flags.contains(.admin) { c.formUnion([.admin, .dangerous]) }
+        if flags.contains(.pubsub) { c.insert(.pubsub) }
+        if flags.contains(.fast) { c.insert(.fast) }
+        if flags.contains(.blocking) { c.insert(.blocking) }
+        if !c.contains(.fast) { c.insert(.slow) }
+        return c
+    }
+
+    /// Positions of every key in `argv`, with the spec that found it.
+    public func keyPositions(_ argv: [Bytes]) -> [(Int, KeySpec)] {
+        var out: [(Int, KeySpec)] = []
+        for spec in keySpecs where !spec.flags.contains(.notKey) {
+            for p in spec.positions(argv) { out.append((p, spec)) }
+        }
+        return out
+    }
+
+    public func keys(_ argv: [Bytes]) -> [Bytes] { keyPositions(argv).map { argv[$0.0] } }
+
+    /// Legacy (first, last, step) triple for COMMAND INFO, derived from the key specs.
+    public var legacyKeyRange: (Int, Int, Int) {
+        guard let first = keySpecs.first, case .index(let begin) = first.begin else { return (0, 0, 0) }
+        var lastPos = begin
+        var step = 1
+        for spec in keySpecs {
+            guard case .index(let b) = spec.begin else { return (0, 0, 0) }
+            switch spec.find {
+            case .range(let lastKey, let s, _):
+                step = s
+                if lastKey < 0 { lastPos = lastKey } else if lastPos >= 0 { lastPos = max(lastPos, b + lastKey) }
+            case .keynum:
+                return (0, 0, 0)
+            }
+        }
+        return (begin, lastPos, step)
+    }
+}

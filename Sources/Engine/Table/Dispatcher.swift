@@ -1,0 +1,110 @@
+import RESP
+
+/// A check the dispatcher runs before executing (ACL, MULTI queueing, OOM, …). Returning a
+/// reply short-circuits execution with that reply.
+public typealias DispatchGate = (_ client: Client, _ spec: CommandSpec, _ argv: [Bytes]) -> RESPValue?
+
+/// The one path every command takes: clients, MULTI, scripts and modules.
+public final class Dispatcher {
+    public let engine: Engine
+    /// Gates run in order after lookup and arity.
+    public var gates: [DispatchGate] = []
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    /// Resolves the spec for argv: the command, or its subcommand. Errors are Redis's texts.
+    public func resolve(_ argv: [Bytes]) -> Result<CommandSpec, RedisError> {
+        guard let name = argv.first, var spec = engine.table.lookup(name) else {
+            return .failure(Dispatcher.unknownCommand(argv))
+        }
+        if !spec.subcommands.isEmpty {
+            guard argv.count >= 2 else { return .failure(.wrongArity(spec.name)) }
+            let subName = argv[1].lower
+            guard let sub = spec.subcommands.first(where: { $0.name == subName }) else {
+                return .failure(
+                    RedisError("unknown subcommand '\(Dispatcher.clip(argv[1]))'. Try \(spec.name.uppercased()) HELP."))
+            }
+            spec = sub
+        }
+        let argc = argv.count
+        if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+            return .failure(.wrongArity(spec.fullName))
+        }
+        return .success(spec)
+    }
+
+    static func clip(_ b: Bytes) -> String { String(decoding: b.prefix(128), as: UTF8.self) }
+
+    static func unknownCommand(_ argv: [Bytes]) -> RedisError {
+        let name = argv.first.map(clip) ?? ""
+        var args = ""
+        for a in argv.dropFirst() {
+            if args.utf8.count >= 128 { break }
+            args += "'\(String(decoding: a.prefix(128 - args.utf8.count), as: UTF8.self))' "
+        }
+        return RedisError("unknown command '\(name)', with args beginning with: \(args)")
+    }
+
+    /// Executes one command for `client` and returns its reply. Effects accumulate in
+    /// `engine.pendingEffects`; the caller commits them as one record.
+    public func execute(_ argv: [Bytes], client: Client) -> RESPValue {
+        let spec: CommandSpec
+        switch resolve(argv) {
+        case .success(let s): spec = s
+        case .failure(let e):
+            if let s = engine.table.lookup(argv.first ?? []) {
+                engine.stats.commands[s.name, default: CommandStats()].rejectedCalls += 1
+            }
+            return errorReply(e)
+        }
+        for gate in gates {
+            if let reply = gate(client, spec, argv) {
+                if reply.isError { engine.stats.commands[spec.fullName, default: CommandStats()].rejectedCalls += 1 }
+                return countError(reply)
+            }
+        }
+        return run(spec, argv, client: client)
+    }
+
+    /// Runs a resolved command past the gates (EXEC uses it for queued commands).
+    public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
+        guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
+        var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
+        let start = Engine.monotonicMicros()
+        let reply: RESPValue
+        var failed = false
+        do {
+            reply = try handler(&ctx)
+            if reply.isError { failed = true }
+        } catch let e as RedisError {
+            failed = true
+            reply = .error(e.text)
+        } catch {
+            failed = true
+            reply = .error("ERR \(error)")
+        }
+        let elapsed = Engine.monotonicMicros() - start
+        engine.stats.commandsProcessed += 1
+        client.lastCommand = spec.fullName
+        var st = engine.stats.commands[spec.fullName, default: CommandStats()]
+        st.calls += 1
+        st.microseconds += elapsed
+        if failed { st.failedCalls += 1 }
+        engine.stats.commands[spec.fullName] = st
+        return failed ? countError(reply) : reply
+    }
+
+    func errorReply(_ e: RedisError) -> RESPValue { countError(.error(e.text)) }
+
+    @discardableResult
+    func countError(_ reply: RESPValue) -> RESPValue {
+        if case .error(let text) = reply {
+            engine.stats.totalErrorReplies += 1
+            let code = text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? "ERR"
+            engine.stats.errors[code, default: 0] += 1
+        }
+        return reply
+    }
+}

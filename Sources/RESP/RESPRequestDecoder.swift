@@ -1,0 +1,227 @@
+import NIOCore
+
+/// A protocol error: Redis replies `-ERR Protocol error: <message>` and closes the connection.
+public struct RESPProtocolError: Error, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var reply: String { "ERR Protocol error: \(message)" }
+}
+
+/// Limits a request decoder enforces, as Redis's networking layer does.
+public struct RESPLimits: Sendable {
+    /// `proto-max-bulk-len`.
+    public var maxBulkLength: Int = 512 * 1024 * 1024
+    /// Longest inline request or length line before a newline is seen.
+    public var maxInlineLength: Int = 64 * 1024
+    /// Unauthenticated clients may send at most this many arguments / bytes per argument.
+    public var unauthenticatedMaxArgs: Int = 10
+    public var unauthenticatedMaxBulk: Int = 16 * 1024
+    public init() {}
+}
+
+/// Incremental decoder of client requests: RESP multibulk arrays and inline (telnet) commands.
+/// Each decoded request is the argument vector, one byte array per argument.
+public struct RESPRequestDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = [[UInt8]]
+
+    public var limits: RESPLimits
+    /// While false, the smaller unauthenticated limits apply.
+    public var authenticated: Bool
+
+    // State of a multibulk request being read across reads.
+    private var pendingArgs: [[UInt8]] = []
+    private var remainingArgs = 0
+    private var pendingBulkLength = -1
+
+    public init(limits: RESPLimits = RESPLimits(), authenticated: Bool = true) {
+        self.limits = limits
+        self.authenticated = authenticated
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let args = try next(&buffer) {
+            context.fireChannelRead(wrapInboundOut(args))
+            return .continue
+        }
+        return .needMoreData
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+
+    /// Decodes the next complete request, consuming its bytes; nil when more bytes are needed.
+    /// Empty requests (blank inline lines, `*0`) are consumed and skipped.
+    public mutating func next(_ buffer: inout ByteBuffer) throws -> [[UInt8]]? {
+        while true {
+            if remainingArgs == 0 {
+                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                if first == UInt8(ascii: "*") {
+                    guard let count = try readLengthLine(&buffer, tooLong: "too big mbulk count string") else { return nil }
+                    guard let n = count else { throw RESPProtocolError("invalid multibulk length") }
+                    if n > Int(Int32.max) { throw RESPProtocolError("invalid multibulk length") }
+                    if !authenticated && n > limits.unauthenticatedMaxArgs {
+                        throw RESPProtocolError("unauthenticated multibulk length")
+                    }
+                    if n <= 0 { continue }
+                    remainingArgs = n
+                    pendingArgs = []
+                    pendingArgs.reserveCapacity(min(n, 1024))
+                } else {
+                    guard let args = try readInline(&buffer) else { return nil }
+                    if args.isEmpty { continue }
+                    return args
+                }
+            }
+            while remainingArgs > 0 {
+                if pendingBulkLength < 0 {
+                    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                    if first != UInt8(ascii: "$") {
+                        throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
+                    }
+                    guard let length = try readLengthLine(&buffer, tooLong: "too big bulk count string") else { return nil }
+                    guard let len = length, len >= 0, len <= limits.maxBulkLength else {
+                        throw RESPProtocolError("invalid bulk length")
+                    }
+                    if !authenticated && len > limits.unauthenticatedMaxBulk {
+                        throw RESPProtocolError("unauthenticated bulk length")
+                    }
+                    pendingBulkLength = len
+                }
+                guard buffer.readableBytes >= pendingBulkLength + 2 else { return nil }
+                let bytes = buffer.readBytes(length: pendingBulkLength)!
+                buffer.moveReaderIndex(forwardBy: 2)  // Redis does not check the trailing CRLF either
+                pendingArgs.append(bytes)
+                pendingBulkLength = -1
+                remainingArgs -= 1
+            }
+            let args = pendingArgs
+            pendingArgs = []
+            return args
+        }
+    }
+
+    /// Reads `<prefix><integer>\r\n`. Returns nil if incomplete, `.some(nil)` if not a valid integer.
+    private func readLengthLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> Int?? {
+        let view = buffer.readableBytesView
+        guard let cr = view.firstIndex(of: UInt8(ascii: "\r")) else {
+            if view.count > limits.maxInlineLength { throw RESPProtocolError(tooLong) }
+            return nil
+        }
+        guard cr + 1 < view.endIndex else { return nil }
+        let digits = view[(view.startIndex + 1)..<cr]
+        let value = parseInt(digits)
+        buffer.moveReaderIndex(to: cr + 2)
+        return .some(value)
+    }
+
+    private func parseInt(_ digits: ByteBufferView.SubSequence) -> Int? {
+        if digits.isEmpty || digits.count > 19 { return nil }
+        var negative = false
+        var result = 0
+        for (i, c) in digits.enumerated() {
+            if i == 0 && c == UInt8(ascii: "-") { negative = true; continue }
+            guard c >= 48 && c <= 57 else { return nil }
+            result = result * 10 + Int(c - 48)
+        }
+        if negative && digits.count == 1 { return nil }
+        return negative ? -result : result
+    }
+
+    private func readInline(_ buffer: inout ByteBuffer) throws -> [[UInt8]]? {
+        let view = buffer.readableBytesView
+        guard let nl = view.firstIndex(of: UInt8(ascii: "\n")) else {
+            if view.count > limits.maxInlineLength { throw RESPProtocolError("too big inline request") }
+            return nil
+        }
+        var end = nl
+        if end > view.startIndex && view[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = Array(view[view.startIndex..<end])
+        buffer.moveReaderIndex(to: nl + 1)
+        guard let args = InlineSplitter.split(line) else {
+            throw RESPProtocolError("unbalanced quotes in request")
+        }
+        return args
+    }
+}
+
+/// Splits an inline request line into arguments like Redis's `sdssplitargs`:
+/// whitespace separated, with "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'.
+public enum InlineSplitter {
+    public static func split(_ line: [UInt8]) -> [[UInt8]]? {
+        var args: [[UInt8]] = []
+        var i = 0
+        let n = line.count
+        func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12 || c == 0 }
+        func hex(_ c: UInt8) -> Int? {
+            switch c {
+            case 48...57: return Int(c - 48)
+            case 97...102: return Int(c - 87)
+            case 65...70: return Int(c - 55)
+            default: return nil
+            }
+        }
+        while true {
+            while i < n && isSpace(line[i]) { i += 1 }
+            if i >= n { return args }
+            var current: [UInt8] = []
+            var inDouble = false
+            var inSingle = false
+            var done = false
+            while !done {
+                if inDouble {
+                    if i >= n { return nil }
+                    let c = line[i]
+                    if c == UInt8(ascii: "\\") && i + 3 < n && line[i + 1] == UInt8(ascii: "x"),
+                        let h = hex(line[i + 2]), let l = hex(line[i + 3])
+                    {
+                        current.append(UInt8(h * 16 + l))
+                        i += 3
+                    } else if c == UInt8(ascii: "\\") && i + 1 < n {
+                        i += 1
+                        switch line[i] {
+                        case UInt8(ascii: "n"): current.append(10)
+                        case UInt8(ascii: "r"): current.append(13)
+                        case UInt8(ascii: "t"): current.append(9)
+                        case UInt8(ascii: "b"): current.append(8)
+                        case UInt8(ascii: "a"): current.append(7)
+                        default: current.append(line[i])
+                        }
+                    } else if c == UInt8(ascii: "\"") {
+                        // The closing quote must be followed by a space or the end.
+                        if i + 1 < n && !isSpace(line[i + 1]) { return nil }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else if inSingle {
+                    if i >= n { return nil }
+                    let c = line[i]
+                    if c == UInt8(ascii: "\\") && i + 1 < n && line[i + 1] == UInt8(ascii: "'") {
+                        i += 1
+                        current.append(UInt8(ascii: "'"))
+                    } else if c == UInt8(ascii: "'") {
+                        if i + 1 < n && !isSpace(line[i + 1]) { return nil }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else {
+                    if i >= n { done = true; break }
+                    let c = line[i]
+                    if isSpace(c) {
+                        done = true
+                    } else if c == UInt8(ascii: "\"") {
+                        inDouble = true
+                    } else if c == UInt8(ascii: "'") {
+                        inSingle = true
+                    } else {
+                        current.append(c)
+                    }
+                }
+                if i < n { i += 1 }
+            }
+            args.append(current)
+        }
+    }
+}
