@@ -31,6 +31,11 @@ public final class Client {
     /// Set when a command asked to close the connection (QUIT, CLIENT KILL of self).
     public var closeRequested = false
     public weak var connection: ClientConnection?
+    /// Counts shown by CLIENT LIST (the pub/sub and transaction families maintain them).
+    public var subscriptions = 0
+    public var patternSubscriptions = 0
+    public var shardSubscriptions = 0
+    public var multiDepth = -1
 
     public init(id: Int64, address: String = "", localAddress: String = "", now: Int64 = 0) {
         self.id = id

@@ -18,6 +18,7 @@ public struct EngineSettings: Sendable {
 
 /// Per-command counters (INFO commandstats).
 public struct CommandStats: Sendable {
+    public init() {}
     public var calls: Int64 = 0
     public var microseconds: Int64 = 0
     public var rejectedCalls: Int64 = 0
@@ -34,6 +35,7 @@ public struct EngineStats: Sendable {
     public var totalErrorReplies: Int64 = 0
     public var commands: [String: CommandStats] = [:]
     public var errors: [String: Int64] = [:]
+    public init() {}
 }
 
 /// Owns the keyspace. Every method runs on the engine's single serial executor.

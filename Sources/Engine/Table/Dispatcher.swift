@@ -19,7 +19,7 @@ public final class Dispatcher {
         guard let name = argv.first, var spec = engine.table.lookup(name) else {
             return .failure(Dispatcher.unknownCommand(argv))
         }
-        if !spec.subcommands.isEmpty {
+        if !spec.subcommands.isEmpty && !(argv.count == 1 && spec.handler != nil) {
             guard argv.count >= 2 else { return .failure(.wrongArity(spec.name)) }
             let subName = argv[1].lower
             guard let sub = spec.subcommands.first(where: { $0.name == subName }) else {
@@ -72,6 +72,7 @@ public final class Dispatcher {
     public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
         guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
+        client.lastCommand = spec.fullName
         let start = Engine.monotonicMicros()
         let reply: RESPValue
         var failed = false
@@ -87,7 +88,6 @@ public final class Dispatcher {
         }
         let elapsed = Engine.monotonicMicros() - start
         engine.stats.commandsProcessed += 1
-        client.lastCommand = spec.fullName
         var st = engine.stats.commands[spec.fullName, default: CommandStats()]
         st.calls += 1
         st.microseconds += elapsed

@@ -1,0 +1,335 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Dispatch
+import Engine
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RESP
+
+/// The result of executing one batch of a connection's requests on the engine.
+struct BatchResult {
+    var output: ByteBuffer
+    var close: Bool
+    /// The log sequence that must be durable before `output` may be sent (0 = none).
+    var barrier: UInt64
+}
+
+/// The server: listeners on I/O event loops, one engine loop that owns the keyspace.
+public final class MnemoServer: @unchecked Sendable {
+    public let config: ServerConfig
+    public let engine: Engine
+    public let dispatcher: Dispatcher
+    public var logger: Logger
+    let ioGroup: MultiThreadedEventLoopGroup
+    let engineGroup: MultiThreadedEventLoopGroup
+    /// The engine's serial executor.
+    public let engineLoop: EventLoop
+    private var listeners: [Channel] = []
+    private let connectionCount = NIOLockedValueBox(0)
+    public let startTime = Engine.wallClockMs()
+    let runID: String
+    private var shutdownPromise: EventLoopPromise<Void>
+    private var isShuttingDown = false
+    public var statConnectionsReceived = NIOLockedValueBox<Int64>(0)
+    public var statRejectedConnections = NIOLockedValueBox<Int64>(0)
+    var persistence: PersistenceHooks?
+    public static let version = "0.1.0"
+    /// What clients see as the server version: Redis 7.0-compatible.
+    public static let redisVersion = "7.0.15"
+    public var configFile = ""
+    /// Called by RESET for families that keep per-client state (transactions, pub/sub, ACL).
+    var resetHooks: [(Client) -> Void] = []
+    /// Set by the ACL family: checks credentials for HELLO AUTH / AUTH, throws WRONGPASS.
+    var authenticate: ((Client, Bytes, Bytes) throws -> Void)?
+    var activeExpireEnabled = true
+    /// Extra DEBUG subcommands registered by other families.
+    var debugHandlers: [String: CommandHandler] = [:]
+    var peakMemory: Int64 = 0
+    var opsPerSecond: Int64 = 0
+    private var opsSample: (time: Int64, commands: Int64) = (0, 0)
+    var blockedClients = 0
+    var pubsubCounts: () -> (channels: Int, patterns: Int) = { (0, 0) }
+    var persistenceInfo: () -> [(String, String)] = {
+        [("loading", "0"), ("async_loading", "0"), ("rdb_changes_since_last_save", "0"),
+         ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", "0"), ("rdb_last_bgsave_status", "ok"),
+         ("aof_enabled", "0"), ("aof_rewrite_in_progress", "0"), ("aof_last_write_status", "ok")]
+    }
+
+    public init(config: ServerConfig) throws {
+        self.config = config
+        var settings = EngineSettings()
+        settings.databases = config.int("databases")
+        settings.protoMaxBulkLength = config.int("proto-max-bulk-len")
+        settings.hz = config.int("hz")
+        settings.activeExpireEffort = config.int("active-expire-effort")
+        engine = Engine(settings: settings)
+        dispatcher = Dispatcher(engine: engine)
+        logger = Logger(label: "mnemo")
+        let ioThreads = max(1, min(System.coreCount, config.int("io-threads") > 1 ? config.int("io-threads") : System.coreCount))
+        ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
+        engineGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        engineLoop = engineGroup.next()
+        shutdownPromise = engineLoop.makePromise()
+        var rid = ""
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
+        runID = rid
+        engine.register(ServerCommands.specs(self))
+        config.onChange = { [weak self] names in try self?.applyConfig(names) }
+    }
+
+    func applyConfig(_ names: [String]) throws {
+        for name in names {
+            switch name {
+            case "proto-max-bulk-len": engine.settings.protoMaxBulkLength = config.int(name)
+            case "hz": engine.settings.hz = config.int(name)
+            case "active-expire-effort": engine.settings.activeExpireEffort = config.int(name)
+            case "loglevel": logger.logLevel = MnemoServer.logLevel(config["loglevel"])
+            default: break
+            }
+        }
+        try persistence?.configChanged(names)
+    }
+
+    static func logLevel(_ s: String) -> Logger.Level {
+        switch s {
+        case "debug": return .debug
+        case "verbose": return .info
+        case "notice": return .notice
+        case "warning": return .warning
+        default: return .critical
+        }
+    }
+
+    // MARK: start / stop
+
+    public func start() throws {
+        try persistence?.recover()
+        let bindAddresses = config["bind"].split(separator: " ").map(String.init)
+        let port = config.int("port")
+        if port > 0 {
+            try bindAll(bindAddresses, port: port, tls: nil)
+        }
+        let tlsPort = config.int("tls-port")
+        if tlsPort > 0 {
+            let ctx = try makeTLSContext()
+            try bindAll(bindAddresses, port: tlsPort, tls: ctx)
+        }
+        let unixPath = config["unixsocket"]
+        if !unixPath.isEmpty {
+            unlink(unixPath)
+            let ch = try makeBootstrap(tls: nil).bind(unixDomainSocketPath: unixPath).wait()
+            let perm = config.int("unixsocketperm")
+            if perm != 0 { chmod(unixPath, mode_t(perm)) }
+            listeners.append(ch)
+            logger.notice("Listening on unix socket \(unixPath)")
+        }
+        if listeners.isEmpty && port == 0 && tlsPort == 0 && unixPath.isEmpty {
+            logger.warning("No listener configured (port 0, no tls-port, no unixsocket)")
+        }
+        scheduleCron()
+        logger.notice("Ready to accept connections")
+    }
+
+    private func bindAll(_ addresses: [String], port: Int, tls: NIOSSLContext?) throws {
+        var bound = 0
+        for raw in addresses {
+            // A leading '-' marks an optional address (skipped if unavailable), as in Redis.
+            let optional = raw.hasPrefix("-")
+            let host = optional ? String(raw.dropFirst()) : raw
+            do {
+                let ch = try makeBootstrap(tls: tls).bind(host: host, port: port).wait()
+                listeners.append(ch)
+                bound += 1
+                logger.notice("Listening on \(host):\(ch.localAddress?.port ?? port)\(tls != nil ? " (TLS)" : "")")
+            } catch {
+                if !optional { throw ConfigError("Could not create server TCP listening socket \(host):\(port): \(error)") }
+            }
+        }
+        if bound == 0 { throw ConfigError("Failed listening on port \(port)") }
+    }
+
+    /// Bound TCP ports (for tests that start with port 0 → ephemeral is not supported; informative).
+    public var boundAddresses: [SocketAddress] { listeners.compactMap(\.localAddress) }
+
+    private func makeTLSContext() throws -> NIOSSLContext {
+        let cert = config["tls-cert-file"]
+        let key = config["tls-key-file"]
+        guard !cert.isEmpty, !key.isEmpty else {
+            throw ConfigError("tls-port requires tls-cert-file and tls-key-file")
+        }
+        let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+        var tlsConfig = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .file(key))
+        let ca = config["tls-ca-cert-file"]
+        if !ca.isEmpty { tlsConfig.trustRoots = .file(ca) }
+        switch config["tls-auth-clients"] {
+        case "no": tlsConfig.certificateVerification = .none
+        case "optional": tlsConfig.certificateVerification = .optionalVerification
+        default: tlsConfig.certificateVerification = .noHostnameVerification
+        }
+        return try NIOSSLContext(configuration: tlsConfig)
+    }
+
+    private func makeBootstrap(tls: NIOSSLContext?) -> ServerBootstrap {
+        let limits = currentLimits()
+        return ServerBootstrap(group: ioGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(config.int("tcp-backlog")))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 1024 * 1024))
+            .childChannelInitializer { channel in
+                self.statConnectionsReceived.withLockedValue { $0 += 1 }
+                let maxClients = self.config.int("maxclients")
+                let admitted = self.connectionCount.withLockedValue { n -> Bool in
+                    if n >= maxClients { return false }
+                    n += 1
+                    return true
+                }
+                if !admitted {
+                    self.statRejectedConnections.withLockedValue { $0 += 1 }
+                    var buf = channel.allocator.buffer(capacity: 64)
+                    buf.writeString("-ERR max number of clients reached\r\n")
+                    return channel.writeAndFlush(buf).flatMap { channel.close() }
+                }
+                do {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(RESPRequestDecoder(limits: limits)))
+                    try channel.pipeline.syncOperations.addHandler(SessionHandler(server: self, eventLoop: channel.eventLoop))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+    }
+
+    private func currentLimits() -> RESPLimits {
+        var l = RESPLimits()
+        l.maxBulkLength = config.int("proto-max-bulk-len")
+        return l
+    }
+
+    func connectionClosed() { connectionCount.withLockedValue { $0 -= 1 } }
+    public var connectedClients: Int { connectionCount.withLockedValue { $0 } }
+
+    /// Blocks until the server has shut down.
+    public func waitUntilShutdown() throws {
+        try shutdownPromise.futureResult.wait()
+    }
+
+    /// Stop accepting, finish in-flight work, flush what must be durable, close.
+    public func shutdown(save: Bool?) {
+        engineLoop.execute {
+            guard !self.isShuttingDown else { return }
+            self.isShuttingDown = true
+            self.logger.notice("User requested shutdown...")
+            for l in self.listeners { l.close(promise: nil) }
+            self.persistence?.shutdown(save: save)
+            if !self.config["unixsocket"].isEmpty { unlink(self.config["unixsocket"]) }
+            self.logger.notice("Mnemo is now ready to exit, bye bye...")
+            self.shutdownPromise.succeed(())
+        }
+    }
+
+    // MARK: engine side
+
+    /// Executes a batch of requests for one client on the engine loop.
+    func process(_ batch: [Request], client: Client, allocator: ByteBufferAllocator) -> BatchResult {
+        var out = allocator.buffer(capacity: 256)
+        var close = false
+        for request in batch {
+            switch request {
+            case .command(let argv):
+                engine.beginExecution()
+                client.lastInteraction = engine.commandTime
+                let reply = dispatcher.execute(argv, client: client)
+                engine.commitEffects()
+                switch client.replyMode {
+                case .on:
+                    RESPEncoder.encode(reply, version: client.resp, into: &out)
+                case .off:
+                    break
+                case .skipNext:
+                    client.replyMode = .skipping
+                case .skipping:
+                    client.replyMode = .on
+                }
+                if client.closeRequested { close = true }
+            case .protocolError(let text):
+                RESPEncoder.encode(.error(text), version: client.resp, into: &out)
+                logger.info("Protocol error from client \(client.address): \(text)")
+                close = true
+            }
+            if close { break }
+        }
+        return BatchResult(output: out, close: close, barrier: persistence?.barrier() ?? 0)
+    }
+
+    /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).
+    func whenDurable(_ barrier: UInt64, _ body: @escaping () -> Void) {
+        if barrier == 0 || persistence == nil {
+            body()
+        } else {
+            persistence!.whenDurable(barrier, body)
+        }
+    }
+
+    func clientConnected(_ c: Client) {}
+
+    func clientDisconnected(_ c: Client) {
+        engine.removeClient(c)
+    }
+
+    private func scheduleCron() {
+        let hz = max(1, engine.settings.hz)
+        engineLoop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(1000 / hz)), delay: .milliseconds(Int64(1000 / hz))) { _ in
+            self.cron()
+        }
+    }
+
+    /// Periodic work on the engine: active expiry, idle timeouts, persistence housekeeping.
+    private func cron() {
+        let hz = max(1, engine.settings.hz)
+        // Redis gives the slow cycle 25% of each period.
+        if activeExpireEnabled {
+            engine.activeExpireCycle(budgetMicros: Int64(1_000_000 / hz / 4))
+            engine.commitEffects()
+        }
+        let nowMs = Engine.wallClockMs()
+        if nowMs - opsSample.time >= 1000 {
+            if opsSample.time > 0 {
+                opsPerSecond = (engine.stats.commandsProcessed - opsSample.commands) * 1000 / (nowMs - opsSample.time)
+            }
+            opsSample = (nowMs, engine.stats.commandsProcessed)
+        }
+        let timeout = Int64(config.int("timeout"))
+        if timeout > 0 {
+            let now = Engine.wallClockMs()
+            for c in engine.clients.values where now - c.lastInteraction > timeout * 1000 && c.kind == "normal" {
+                c.connection?.closeAfterReplies()
+            }
+        }
+        persistence?.cron()
+    }
+}
+
+/// What the persistence layer provides to the server (the durable log, snapshots, recovery).
+protocol PersistenceHooks: AnyObject {
+    func recover() throws
+    /// The sequence a reply produced now must wait for.
+    func barrier() -> UInt64
+    func whenDurable(_ sequence: UInt64, _ body: @escaping () -> Void)
+    func configChanged(_ names: [String]) throws
+    func cron()
+    func shutdown(save: Bool?)
+}
