@@ -127,7 +127,8 @@ public enum Numbers {
             let v = LongDouble(strtoldCompat(start, &end))
             guard let e = end, e - UnsafeMutablePointer(mutating: start) == b.count else { return nil }
             if v.isNaN { return nil }
-            if errno == ERANGE && !isInfText(b) { return nil }
+            // Like Redis's string2ld: overflow and underflow to zero fail, denormals are kept.
+            if errno == ERANGE && (v.isInfinite || v == 0) && !isInfText(b) { return nil }
             return v
         }
     }
