@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Persistence
 import Engine
 import Logging
 import NIOConcurrencyHelpers
@@ -54,6 +55,10 @@ public final class MnemoServer: @unchecked Sendable {
     var opsPerSecond: Int64 = 0
     private var opsSample: (time: Int64, commands: Int64) = (0, 0)
     var blockedClients = 0
+    /// FUNCTION libraries found in the snapshot (kept opaque until the scripting family loads them).
+    var loadedFunctions: [Bytes] = []
+    /// What FUNCTION libraries a snapshot should carry (the scripting family replaces this).
+    var functionsForSnapshot: () -> [Bytes] = { [] }
     var pubsubCounts: () -> (channels: Int, patterns: Int) = { (0, 0) }
     var persistenceInfo: () -> [(String, String)] = {
         [("loading", "0"), ("async_loading", "0"), ("rdb_changes_since_last_save", "0"),
@@ -81,6 +86,7 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
+        for d in PersistenceController.directives { config.register(d) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }
     }
 
@@ -110,7 +116,10 @@ public final class MnemoServer: @unchecked Sendable {
     // MARK: start / stop
 
     public func start() throws {
-        try persistence?.recover()
+        let controller = PersistenceController(server: self)
+        persistence = controller
+        // Recovery starts on the engine; the log replay continues in chunks after we listen.
+        try engineLoop.submit { try controller.recover() }.wait()
         let bindAddresses = config["bind"].split(separator: " ").map(String.init)
         let port = config.int("port")
         if port > 0 {
@@ -299,6 +308,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     /// Periodic work on the engine: active expiry, idle timeouts, persistence housekeeping.
     private func cron() {
+        if persistence?.isLoading == true { return }
         let hz = max(1, engine.settings.hz)
         // Redis gives the slow cycle 25% of each period.
         if activeExpireEnabled {
@@ -326,6 +336,7 @@ public final class MnemoServer: @unchecked Sendable {
 /// What the persistence layer provides to the server (the durable log, snapshots, recovery).
 protocol PersistenceHooks: AnyObject {
     func recover() throws
+    var isLoading: Bool { get }
     /// The sequence a reply produced now must wait for.
     func barrier() -> UInt64
     func whenDurable(_ sequence: UInt64, _ body: @escaping () -> Void)

@@ -68,6 +68,14 @@ public final class Dispatcher {
         return run(spec, argv, client: client)
     }
 
+    /// Applies a logged effect during recovery: resolved and run, past the gates (ACL, LOADING…).
+    public func replay(_ argv: [Bytes], client: Client) -> RESPValue {
+        switch resolve(argv) {
+        case .success(let spec): return run(spec, argv, client: client)
+        case .failure(let e): return .error(e.text)
+        }
+    }
+
     /// Runs a resolved command past the gates (EXEC uses it for queued commands).
     public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
         guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }

@@ -1,0 +1,178 @@
+import Engine
+
+/// One atomic log record: the effects of one command, EXEC, script or module call.
+///
+/// On disk (little-endian), frozen by a golden test — change only by adding a new version:
+///
+///     u32 payloadLength | u32 crc32c(of everything after this field) | u64 sequence |
+///     i64 timestampMs | u8 opcode | u32 db | payload[payloadLength]
+///
+/// The payload of `.effects` is RESP arrays, one per effect; `SELECT n` arrays switch the
+/// database for the effects after them (the record's `db` is the first one's).
+public struct LogRecord: Equatable, Sendable {
+    public enum Opcode: UInt8, Sendable {
+        case effects = 1
+    }
+
+    public static let headerSize = 4 + 4 + 8 + 8 + 1 + 4
+
+    public var sequence: UInt64
+    public var timestamp: Int64
+    public var opcode: Opcode
+    public var db: UInt32
+    public var payload: [UInt8]
+
+    public init(sequence: UInt64, timestamp: Int64, opcode: Opcode = .effects, db: UInt32, payload: [UInt8]) {
+        self.sequence = sequence
+        self.timestamp = timestamp
+        self.opcode = opcode
+        self.db = db
+        self.payload = payload
+    }
+
+    /// Builds an effects record, inserting SELECT where the database changes.
+    public init(sequence: UInt64, timestamp: Int64, effects: [Effect]) {
+        let firstDB = effects.first?.db ?? 0
+        var payload: [UInt8] = []
+        var current = firstDB
+        for e in effects {
+            if e.db != current {
+                LogRecord.appendRESP([Bytes("SELECT"), Bytes(String(e.db))], to: &payload)
+                current = e.db
+            }
+            LogRecord.appendRESP(e.argv, to: &payload)
+        }
+        self.init(sequence: sequence, timestamp: timestamp, db: UInt32(firstDB), payload: payload)
+    }
+
+    static func appendRESP(_ argv: [Bytes], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        out += Array(String(argv.count).utf8)
+        out += [13, 10]
+        for a in argv {
+            out.append(UInt8(ascii: "$"))
+            out += Array(String(a.count).utf8)
+            out += [13, 10]
+            out += a
+            out += [13, 10]
+        }
+    }
+
+    /// The effects, with their databases resolved.
+    public func effects() throws -> [Effect] {
+        var out: [Effect] = []
+        var db = Int(self.db)
+        var i = 0
+        let p = payload
+        func readLine() throws -> Int {
+            var v = 0
+            var neg = false
+            if i < p.count && p[i] == UInt8(ascii: "-") { neg = true; i += 1 }
+            while i < p.count && p[i] != 13 {
+                guard p[i] >= 48 && p[i] <= 57 else { throw LogError.corrupt("bad number in payload") }
+                v = v * 10 + Int(p[i] - 48)
+                i += 1
+            }
+            guard i + 1 < p.count else { throw LogError.corrupt("truncated payload") }
+            i += 2
+            return neg ? -v : v
+        }
+        while i < p.count {
+            guard p[i] == UInt8(ascii: "*") else { throw LogError.corrupt("expected array in payload") }
+            i += 1
+            let n = try readLine()
+            var argv: [Bytes] = []
+            argv.reserveCapacity(n)
+            for _ in 0..<n {
+                guard i < p.count, p[i] == UInt8(ascii: "$") else { throw LogError.corrupt("expected bulk in payload") }
+                i += 1
+                let len = try readLine()
+                guard len >= 0, i + len + 2 <= p.count else { throw LogError.corrupt("truncated bulk in payload") }
+                argv.append(Array(p[i..<(i + len)]))
+                i += len + 2
+            }
+            if argv.count == 2 && argv[0] == Bytes("SELECT"), let n = Int(argv[1].text) {
+                db = n
+                continue
+            }
+            out.append(Effect(db: db, argv))
+        }
+        return out
+    }
+
+    public func encode(into out: inout [UInt8]) {
+        let start = out.count
+        out.reserveCapacity(start + LogRecord.headerSize + payload.count)
+        appendLE(UInt32(payload.count), &out)
+        appendLE(UInt32(0), &out)  // CRC placeholder
+        appendLE(sequence, &out)
+        appendLE(UInt64(bitPattern: timestamp), &out)
+        out.append(opcode.rawValue)
+        appendLE(db, &out)
+        out += payload
+        let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
+        writeLE(crc, &out, at: start + 4)
+    }
+
+    public var encoded: [UInt8] {
+        var out: [UInt8] = []
+        encode(into: &out)
+        return out
+    }
+
+    public enum DecodeResult: Equatable {
+        case record(LogRecord, size: Int)
+        /// The bytes end before the record does (a torn tail if this is the end of the log).
+        case incomplete
+        case corrupt(String)
+    }
+
+    /// Decodes the record at `offset` of `bytes`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> DecodeResult {
+        let avail = bytes.count - offset
+        if avail < headerSize { return .incomplete }
+        let len = Int(readLE(bytes, offset, UInt32.self))
+        let crc = readLE(bytes, offset + 4, UInt32.self)
+        if len > 1 << 31 { return .corrupt("record length \(len) is implausible") }
+        if avail < headerSize + len { return .incomplete }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + headerSize + len)])
+        guard CRC32C.checksum(body) == crc else { return .corrupt("checksum mismatch") }
+        let seq = readLE(bytes, offset + 8, UInt64.self)
+        let ts = Int64(bitPattern: readLE(bytes, offset + 16, UInt64.self))
+        guard let op = Opcode(rawValue: bytes[offset + 24]) else { return .corrupt("unknown opcode \(bytes[offset + 24])") }
+        let db = readLE(bytes, offset + 25, UInt32.self)
+        let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<(offset + headerSize + len)]))
+        return .record(LogRecord(sequence: seq, timestamp: ts, opcode: op, db: db, payload: payload), size: headerSize + len)
+    }
+}
+
+public enum LogError: Error, CustomStringConvertible, Equatable {
+    case corrupt(String)
+    case io(String)
+    public var description: String {
+        switch self {
+        case .corrupt(let s): return "corrupt log: \(s)"
+        case .io(let s): return s
+        }
+    }
+}
+
+@inline(__always) func appendLE<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
+    var x = v.littleEndian
+    withUnsafeBytes(of: &x) { out.append(contentsOf: $0) }
+}
+
+@inline(__always) func writeLE<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8], at: Int) {
+    var x = v.littleEndian
+    withUnsafeBytes(of: &x) { b in
+        for i in 0..<b.count { out[at + i] = b[i] }
+    }
+}
+
+@inline(__always) func readLE<T: FixedWidthInteger>(_ p: UnsafeRawBufferPointer, _ at: Int, _: T.Type) -> T {
+    var v: T = 0
+    withUnsafeMutableBytes(of: &v) { dst in
+        for i in 0..<MemoryLayout<T>.size { dst[i] = p[at + i] }
+    }
+    return T(littleEndian: v)
+}

@@ -1,0 +1,320 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Engine
+import Foundation
+
+/// fsync policy (`appendfsync`).
+public enum FsyncPolicy: String, Sendable {
+    case always, everysec, no
+}
+
+/// The effect log as segment files in one directory, written by one writer thread that takes
+/// every pending record at once, writes them, fdatasyncs and then publishes the committed
+/// sequence (group commit).
+public final class SegmentedLog: EffectLog, @unchecked Sendable {
+    public static let magic: [UInt8] = Array("MNEMOLOG".utf8)
+    public static let formatVersion: UInt32 = 1
+    public static let segmentHeaderSize = 8 + 4 + 8
+
+    public let directory: String
+    public var policy: FsyncPolicy
+    public var segmentLimit: Int64
+
+    private let lock = NSCondition()
+    private var pending: [UInt8] = []
+    private var pendingLast: UInt64 = 0
+    private var _lastAppended: UInt64
+    private var _committed: UInt64
+    private var waiters: [(UInt64, () -> Void)] = []
+    private var waiterHead = 0
+    private var stopping = false
+    private var thread: Thread?
+    private var _failure: String?
+    private var _sizeSinceDiscard: Int64 = 0
+
+    // Writer-thread state.
+    private var fd: Int32 = -1
+    private var segmentFirst: UInt64 = 0
+    private var segmentSize: Int64 = 0
+    private var lastFsync = Date()
+    private var unsynced = false
+    public private(set) var fsyncCount: Int64 = 0
+
+    /// Opens the log for appending after `last` (recovery has already read it).
+    public init(directory: String, last: UInt64, policy: FsyncPolicy, segmentLimit: Int64 = 64 << 20) throws {
+        self.directory = directory
+        self.policy = policy
+        self.segmentLimit = segmentLimit
+        self._lastAppended = last
+        self._committed = last
+        self.pendingLast = last
+        try SegmentedLog.makeDirectory(directory)
+        try openSegment(first: last + 1, reuseExisting: true)
+        let t = Thread { [weak self] in self?.writerLoop() }
+        t.name = "mnemo-log-writer"
+        thread = t
+        t.start()
+    }
+
+    public static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw LogError.io("Can't create log directory \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public static func segmentName(_ first: UInt64) -> String {
+        let s = String(first)
+        return "log-" + String(repeating: "0", count: max(0, 20 - s.count)) + s + ".seg"
+    }
+
+    /// Segment files in `directory`, by first sequence.
+    public static func segments(in directory: String) -> [(first: UInt64, path: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.compactMap { n -> (UInt64, String)? in
+            guard n.hasPrefix("log-"), n.hasSuffix(".seg"), let v = UInt64(n.dropFirst(4).dropLast(4)) else { return nil }
+            return (v, directory + "/" + n)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Opens the newest segment for appending if it ends right before `first`; else starts one.
+    private func openSegment(first: UInt64, reuseExisting: Bool) throws {
+        if fd >= 0 { Glibc.close(fd) }
+        if reuseExisting, let last = SegmentedLog.segments(in: directory).last {
+            let f = open(last.path, O_WRONLY | O_APPEND)
+            if f >= 0 {
+                var st = stat()
+                fstat(f, &st)
+                fd = f
+                segmentFirst = last.first
+                segmentSize = Int64(st.st_size)
+                return
+            }
+        }
+        let path = directory + "/" + SegmentedLog.segmentName(first)
+        let f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        guard f >= 0 else { throw LogError.io("Can't open log segment \(path): \(String(cString: strerror(errno)))") }
+        var header = SegmentedLog.magic
+        appendLE(SegmentedLog.formatVersion, &header)
+        appendLE(first, &header)
+        guard writeAll(f, header) else {
+            let e = String(cString: strerror(errno))
+            Glibc.close(f)
+            unlink(path)
+            throw LogError.io("Can't write log segment header \(path): \(e)")
+        }
+        fdatasync(f)
+        SegmentedLog.syncDirectory(directory)
+        fd = f
+        segmentFirst = first
+        segmentSize = Int64(header.count)
+    }
+
+    public static func syncDirectory(_ path: String) {
+        let d = open(path, O_RDONLY)
+        if d >= 0 {
+            fsync(d)
+            Glibc.close(d)
+        }
+    }
+
+    private func writeAll(_ f: Int32, _ bytes: [UInt8]) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(f, $0.baseAddress! + off, bytes.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            off += n
+        }
+        return true
+    }
+
+    // MARK: EffectLog
+
+    public var lastAppended: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return _lastAppended
+    }
+
+    public var committed: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return _committed
+    }
+
+    public var failure: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return _failure
+    }
+
+    public var sizeSinceDiscard: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return _sizeSinceDiscard
+    }
+
+    public func append(_ effects: [Effect], timestamp: Int64, after expected: UInt64) throws -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        guard expected == _lastAppended else { throw LogAppendError.conflict(expected: expected, actual: _lastAppended) }
+        let seq = _lastAppended + 1
+        let before = pending.count
+        LogRecord(sequence: seq, timestamp: timestamp, effects: effects).encode(into: &pending)
+        _sizeSinceDiscard += Int64(pending.count - before)
+        _lastAppended = seq
+        pendingLast = seq
+        lock.signal()
+        return seq
+    }
+
+    public func whenCommitted(_ sequence: UInt64, _ body: @escaping () -> Void) {
+        lock.lock()
+        if sequence <= _committed {
+            lock.unlock()
+            body()
+            return
+        }
+        waiters.append((sequence, body))
+        lock.unlock()
+    }
+
+    public func read(after: UInt64, _ body: (LogRecord) throws -> Void) throws {
+        try LogScanner.forEachRecord(directory: directory, after: after, body)
+    }
+
+    public func discard(through sequence: UInt64) {
+        lock.lock()
+        let current = segmentFirst
+        _sizeSinceDiscard = 0
+        lock.unlock()
+        let segs = SegmentedLog.segments(in: directory)
+        for (i, s) in segs.enumerated() where i + 1 < segs.count {
+            // A segment ends right before the next one starts.
+            if segs[i + 1].first - 1 <= sequence && s.first != current { unlink(s.path) }
+        }
+        SegmentedLog.syncDirectory(directory)
+    }
+
+    /// Starts a new segment at the next sequence (so older segments can be discarded).
+    public func rotate() {
+        lock.lock()
+        rotateRequested = true
+        lock.signal()
+        lock.unlock()
+    }
+    private var rotateRequested = false
+
+    public func close() {
+        lock.lock()
+        stopping = true
+        lock.signal()
+        lock.unlock()
+        while true {
+            lock.lock()
+            let done = thread == nil
+            lock.unlock()
+            if done { break }
+            usleep(1000)
+        }
+    }
+
+    // MARK: writer thread
+
+    private func writerLoop() {
+        while true {
+            lock.lock()
+            while pending.isEmpty && !stopping && !rotateRequested && !(unsynced && policy == .everysec) {
+                _ = lock.wait(until: Date().addingTimeInterval(policy == .everysec ? 1 : 3600))
+            }
+            if pending.isEmpty && stopping {
+                thread = nil
+                lock.unlock()
+                if unsynced { fdatasync(fd) }
+                Glibc.close(fd)
+                return
+            }
+            let batch = pending
+            pending = []
+            pending.reserveCapacity(batch.count)
+            let target = pendingLast
+            let rotate = rotateRequested
+            rotateRequested = false
+            lock.unlock()
+
+            if !batch.isEmpty { writeDurably(batch) }
+            if rotate || segmentSize >= segmentLimit {
+                try? openSegment(first: target + 1, reuseExisting: false)
+            }
+            if policy == .everysec && unsynced && Date().timeIntervalSince(lastFsync) >= 1 {
+                fdatasync(fd)
+                fsyncCount += 1
+                unsynced = false
+                lastFsync = Date()
+            }
+            publish(target)
+        }
+    }
+
+    /// Writes (and under `always` syncs) a batch, retrying until the disk takes it; while it
+    /// cannot, `failure` says why so writes are refused.
+    private func writeDurably(_ batch: [UInt8]) {
+        var delay: useconds_t = 10_000
+        while true {
+            let start = segmentSize
+            var ok = writeAll(fd, batch)
+            var err = ok ? "" : String(cString: strerror(errno))
+            if ok && policy == .always {
+                if fdatasync(fd) != 0 {
+                    ok = false
+                    err = String(cString: strerror(errno))
+                }
+                fsyncCount += 1
+            }
+            if ok {
+                segmentSize += Int64(batch.count)
+                if policy != .always { unsynced = true }
+                lock.lock()
+                let wasFailing = _failure != nil
+                _failure = nil
+                lock.unlock()
+                if wasFailing { LogScanner.report("Log write succeeded again; accepting writes.") }
+                return
+            }
+            // Cut whatever part of the batch reached the file, then retry.
+            ftruncate(fd, off_t(start))
+            lock.lock()
+            let first = _failure == nil
+            _failure = err
+            lock.unlock()
+            if first { LogScanner.report("Error writing to the log: \(err). Refusing writes until it succeeds.") }
+            usleep(delay)
+            delay = min(delay * 2, 1_000_000)
+            lock.lock()
+            let stop = stopping
+            lock.unlock()
+            if stop && delay >= 1_000_000 { return }
+        }
+    }
+
+    private func publish(_ target: UInt64) {
+        var ready: [() -> Void] = []
+        lock.lock()
+        if target > _committed { _committed = target }
+        while waiterHead < waiters.count && waiters[waiterHead].0 <= _committed {
+            ready.append(waiters[waiterHead].1)
+            waiterHead += 1
+        }
+        if waiterHead > 1024 && waiterHead * 2 > waiters.count {
+            waiters.removeFirst(waiterHead)
+            waiterHead = 0
+        }
+        lock.unlock()
+        for r in ready { r() }
+    }
+}

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Engine
+
+/// Whole RDB files: a snapshot of every database, readable by redis-check-rdb and redis-server.
+public enum RDBFile {
+    public static let sequenceAux = "mnemo-seq"
+
+    /// Serializes a captured keyspace. `now` drops keys that have already expired.
+    public static func serialize(_ databases: [Database], sequence: UInt64, now: Int64, usedMemory: Int64 = 0,
+                                 extraAux: [(String, Bytes)] = [], functions: [Bytes] = []) -> [UInt8] {
+        var w = RDBWriter(capacity: 1 << 16)
+        w.bytes += Array("REDIS00\(RDB.version)".utf8)
+        func aux(_ k: String, _ v: Bytes) {
+            w.byte(RDB.Opcode.aux.rawValue)
+            w.string(k)
+            w.string(v)
+        }
+        aux("redis-ver", Bytes("7.0.15"))
+        aux("redis-bits", Bytes("64"))
+        aux("ctime", Bytes(String(now / 1000)))
+        aux("used-mem", Bytes(String(usedMemory)))
+        aux("aof-base", Bytes("0"))
+        aux(sequenceAux, Bytes(String(sequence)))
+        for (k, v) in extraAux { aux(k, v) }
+        for f in functions {
+            w.byte(RDB.Opcode.function2.rawValue)
+            w.string(f)
+        }
+        for (index, db) in databases.enumerated() where db.count > 0 {
+            w.byte(RDB.Opcode.selectDB.rawValue)
+            w.length(index)
+            w.byte(RDB.Opcode.resizeDB.rawValue)
+            w.length(db.count)
+            w.length(db.volatileCount)
+            db.forEach { key, entry in
+                if entry.expireAt != 0 {
+                    w.byte(RDB.Opcode.expireTimeMs.rawValue)
+                    w.le(UInt64(bitPattern: entry.expireAt))
+                }
+                w.byte(RDBValueCodec.typeByte(entry.value).rawValue)
+                w.string(key)
+                RDBValueCodec.writeBody(entry.value, to: &w)
+            }
+        }
+        w.byte(RDB.Opcode.eof.rawValue)
+        w.le(CRC64.checksum(w.bytes))
+        return w.bytes
+    }
+
+    public struct Loaded {
+        public var databases: [Database]
+        public var aux: [String: Bytes] = [:]
+        public var functions: [Bytes] = []
+        public var sequence: UInt64 { aux[RDBFile.sequenceAux].flatMap { UInt64($0.text) } ?? 0 }
+    }
+
+    /// Parses an RDB file's bytes into databases (keys already expired at `now` are dropped
+    /// when `dropExpired`).
+    public static func parse(_ bytes: [UInt8], databases count: Int, now: Int64, dropExpired: Bool = true) throws -> Loaded {
+        guard bytes.count >= 9, Array(bytes[0..<5]) == Array("REDIS".utf8),
+              let version = Int(String(decoding: bytes[5..<9], as: UTF8.self))
+        else { throw RDBError("Wrong signature trying to load DB from file") }
+        guard version >= 1 && version <= Int(RDB.version) else {
+            throw RDBError("Can't handle RDB format version \(version)")
+        }
+        var loaded = Loaded(databases: Array(repeating: Database(), count: count))
+        var r = RDBReader(bytes, position: 9)
+        var db = 0
+        var expireAt: Int64 = 0
+        while true {
+            let type = try r.byte()
+            switch type {
+            case RDB.Opcode.eof.rawValue:
+                if version >= 5 && r.position + 8 <= bytes.count {
+                    let stored = try r.le(UInt64.self)
+                    if stored != 0 && CRC64.checksum(bytes[0..<(r.position - 8)]) != stored {
+                        throw RDBError("Wrong RDB checksum")
+                    }
+                }
+                return loaded
+            case RDB.Opcode.selectDB.rawValue:
+                db = try r.length()
+                guard db < count else {
+                    throw RDBError("FATAL: Data file was created with a Redis server configured to handle more than \(count) databases.")
+                }
+            case RDB.Opcode.resizeDB.rawValue:
+                _ = try r.length()
+                _ = try r.length()
+            case RDB.Opcode.aux.rawValue:
+                let k = try r.string()
+                let v = try r.string()
+                loaded.aux[k.text] = v
+            case RDB.Opcode.expireTimeMs.rawValue:
+                expireAt = Int64(bitPattern: try r.le(UInt64.self))
+            case RDB.Opcode.expireTime.rawValue:
+                expireAt = Int64(try r.le(Int32.self)) * 1000
+            case RDB.Opcode.freq.rawValue:
+                _ = try r.byte()
+            case RDB.Opcode.idle.rawValue:
+                _ = try r.length()
+            case RDB.Opcode.function2.rawValue:
+                loaded.functions.append(try r.string())
+            case RDB.Opcode.function.rawValue:
+                throw RDBError("Pre-release function format not supported")
+            case RDB.Opcode.moduleAux.rawValue:
+                throw RDBError("Module auxiliary data in RDB is not supported")
+            default:
+                let key = try r.string()
+                let value = try RDBValueCodec.read(type: type, from: &r)
+                if !(dropExpired && expireAt != 0 && expireAt <= now) {
+                    loaded.databases[db].set(key, Entry(value: value, expireAt: expireAt, lastAccess: now))
+                }
+                expireAt = 0
+            }
+        }
+    }
+
+    /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync the directory.
+    public static func writeDurably(_ bytes: [UInt8], to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw RDBError("Failed opening \(tmp) for saving: \(String(cString: strerror(errno)))") }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = String(cString: strerror(errno))
+                close(fd)
+                unlink(tmp)
+                throw RDBError("Write error saving DB on disk: \(e)")
+            }
+            off += n
+        }
+        if fsync(fd) != 0 {
+            let e = String(cString: strerror(errno))
+            close(fd)
+            unlink(tmp)
+            throw RDBError("Write error saving DB on disk: \(e)")
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let e = String(cString: strerror(errno))
+            unlink(tmp)
+            throw RDBError("Error moving temp DB file on the final destination: \(e)")
+        }
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        SegmentedLog.syncDirectory(dir.isEmpty ? "." : dir)
+    }
+}
