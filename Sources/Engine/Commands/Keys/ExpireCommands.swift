@@ -94,7 +94,8 @@ extension KeyCommands {
         guard let e = ctx.lookupNoTouch(ctx.argv[1]) else { return .integer(-2) }
         if e.expireAt == 0 { return .integer(-1) }
         let t = max(0, absolute ? e.expireAt : e.expireAt - ctx.now)
-        return .integer(ms ? t : (t + 500) / 1000)
+        // Rounded to the nearest second like Redis's (ttl+500)/1000, without overflowing near Int64.max.
+        return .integer(ms ? t : t / 1000 + (t % 1000 >= 500 ? 1 : 0))
     }
 
     static func persist(_ ctx: inout CommandContext) throws -> RESPValue {
