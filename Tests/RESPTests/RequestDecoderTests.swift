@@ -1,0 +1,89 @@
+import NIOCore
+import NIOTestUtils
+import Testing
+
+@testable import RESP
+
+@Suite("RESP request decoder", .timeLimit(.minutes(1)))
+struct RequestDecoderTests {
+    static func decodeAll(_ text: String, limits: RESPLimits = RESPLimits(), authenticated: Bool = true) throws -> [[String]] {
+        var decoder = RESPRequestDecoder(limits: limits, authenticated: authenticated)
+        var buf = ByteBuffer(string: text)
+        var out: [[String]] = []
+        while let args = try decoder.next(&buf) {
+            out.append(args.map { String(decoding: $0, as: UTF8.self) })
+        }
+        return out
+    }
+
+    static func bytes(_ words: [String]) -> [[UInt8]] { words.map { Array($0.utf8) } }
+
+    @Test func multibulkAndInlineThroughEverySplit() throws {
+        // The verifier feeds the input in every possible split and checks the same output.
+        let input = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\nset a \"b c\"\r\n*0\r\n*1\r\n$0\r\n\r\n\r\n"
+        let expected: [[[UInt8]]] = [
+            Self.bytes(["SET", "k", "hello"]), Self.bytes(["PING"]), Self.bytes(["set", "a", "b c"]), Self.bytes([""]),
+        ]
+        try ByteToMessageDecoderVerifier.verifyDecoder(
+            stringInputOutputPairs: [(input, expected)],
+            decoderFactory: { RESPRequestDecoder() })
+    }
+
+    @Test func binarySafeBulk() throws {
+        var d = RESPRequestDecoder()
+        var buf = ByteBuffer(bytes: Array("*2\r\n$3\r\nGET\r\n$4\r\n".utf8) + [0, 13, 10, 255] + Array("\r\n".utf8))
+        let args = try d.next(&buf)
+        #expect(args == [Array("GET".utf8), [0, 13, 10, 255]])
+    }
+
+    @Test func incompleteInputWaits() throws {
+        var d = RESPRequestDecoder()
+        var buf = ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$5\r\nhel")
+        #expect(try d.next(&buf) == nil)
+        buf.writeString("lo\r\n")
+        #expect(try d.next(&buf) == [Array("GET".utf8), Array("hello".utf8)])
+    }
+
+    @Test(arguments: [
+        ("*abc\r\n", "invalid multibulk length"),
+        ("*1\r\n$-5\r\n", "invalid bulk length"),
+        ("*1\r\n$abc\r\n", "invalid bulk length"),
+        ("*1\r\nfoo\r\n", "expected '$', got 'f'"),
+        ("set \"a\r\n", "unbalanced quotes in request"),
+        ("set 'a\r\n", "unbalanced quotes in request"),
+        ("set \"a\"b\r\n", "unbalanced quotes in request"),
+        ("*1\r\n$536870913\r\n", "invalid bulk length"),
+        ("*3000000000\r\n", "invalid multibulk length"),
+    ])
+    func malformedInput(input: String, message: String) {
+        #expect(throws: RESPProtocolError(message)) { _ = try Self.decodeAll(input) }
+    }
+
+    @Test func unauthenticatedLimits() {
+        #expect(throws: RESPProtocolError("unauthenticated multibulk length")) {
+            _ = try Self.decodeAll("*11\r\n", authenticated: false)
+        }
+        #expect(throws: RESPProtocolError("unauthenticated bulk length")) {
+            _ = try Self.decodeAll("*1\r\n$16385\r\n", authenticated: false)
+        }
+        #expect((try? Self.decodeAll("*2\r\n$4\r\nAUTH\r\n$3\r\npwd\r\n", authenticated: false)) == [["AUTH", "pwd"]])
+    }
+
+    @Test func tooBigInlineAndCountLines() {
+        let long = String(repeating: "a", count: 70 * 1024)
+        #expect(throws: RESPProtocolError("too big inline request")) { _ = try Self.decodeAll(long) }
+        #expect(throws: RESPProtocolError("too big mbulk count string")) { _ = try Self.decodeAll("*" + long) }
+    }
+
+    @Test func configurableBulkLimit() {
+        var limits = RESPLimits()
+        limits.maxBulkLength = 10
+        #expect(throws: RESPProtocolError("invalid bulk length")) { _ = try Self.decodeAll("*1\r\n$11\r\n", limits: limits) }
+    }
+
+    @Test func inlineEscapes() throws {
+        let r = try Self.decodeAll("echo \"a\\x41\\n\" 'it\\'s'  \r\n")
+        #expect(r == [["echo", "aA\n", "it's"]])
+        #expect(try Self.decodeAll("\r\n   \r\nPING\n") == [["PING"]])
+    }
+}
