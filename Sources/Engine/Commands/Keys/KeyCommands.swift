@@ -9,7 +9,11 @@ public enum KeyCommands {
         CommandSpec(
             "del", arity: -2, flags: [.write], acl: [.keyspace],
             keys: [.range(1, last: -1, [.RM, .delete])],
-            docs: CommandDocs("Deletes one or more keys.", since: "1.0.0", group: "generic", complexity: "O(N)", syntax: "key [key ...]"),
+            docs: CommandDocs(
+                "Delete a key", since: "1.0.0", group: "generic",
+                complexity:
+                    "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+                syntax: "key [key ...]"),
             handler: del),
         CommandSpec(
             "unlink", arity: -2, flags: [.write, .fast], acl: [.keyspace],

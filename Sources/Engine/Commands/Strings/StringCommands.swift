@@ -11,14 +11,13 @@ public enum StringCommands {
         CommandSpec(
             "get", arity: 2, flags: [.readonly, .fast], acl: [.string],
             keys: [.single(1, [.RO, .access])],
-            docs: CommandDocs("Returns the string value of a key.", since: "1.0.0", group: "string", syntax: "key"),
+            docs: CommandDocs("Get the value of a key", since: "1.0.0", group: "string", syntax: "key"),
             handler: get),
         CommandSpec(
             "set", arity: -3, flags: [.write, .denyoom], acl: [.string],
             keys: [.single(1, [.RW, .access, .update, .variableFlags])],
             docs: CommandDocs(
-                "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-                since: "1.0.0", group: "string",
+                "Set the string value of a key", since: "1.0.0", group: "string",
                 syntax: "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"),
             handler: set),
         CommandSpec(

@@ -56,14 +56,18 @@ extension StringCommands {
     static func append(_ ctx: inout CommandContext) throws -> RESPValue {
         let key = ctx.argv[1]
         let tail = ctx.argv[2]
-        guard let e = ctx.lookup(key) else {
-            ctx.set(key, Entry(value: .string(tail)))
-            ctx.emitVerbatim()
-            return .integer(Int64(tail.count))
+        let oldLength: Int
+        do {  // scoped so the looked-up copy is released before the in-place append
+            guard let e = ctx.lookup(key) else {
+                ctx.set(key, Entry(value: .string(tail)))
+                ctx.emitVerbatim()
+                return .integer(Int64(tail.count))
+            }
+            guard case .string(let s) = e.value else { throw RedisError.wrongType }
+            oldLength = s.count
         }
-        guard case .string(let s) = e.value else { throw RedisError.wrongType }
-        try ctx.checkStringLength(s.count, adding: tail.count)
-        let length = s.count + tail.count
+        try ctx.checkStringLength(oldLength, adding: tail.count)
+        let length = oldLength + tail.count
         if !tail.isEmpty {
             ctx.updateString(key) { $0.append(contentsOf: tail) }
             ctx.emitVerbatim()
@@ -93,17 +97,19 @@ extension StringCommands {
         let offset64 = try ctx.argv[2].int()
         if offset64 < 0 { throw RedisError("offset is out of range") }
         let offset = Int(offset64)
-        guard let e = ctx.lookup(key) else {
-            if value.isEmpty { return .integer(0) }
-            try ctx.checkStringLength(offset, adding: value.count)
-            var s = Bytes(repeating: 0, count: offset)
-            s.append(contentsOf: value)
-            ctx.set(key, Entry(value: .string(s)))
-            ctx.emitVerbatim()
-            return .integer(Int64(s.count))
+        do {  // scoped so the looked-up copy is released before the in-place write
+            guard let e = ctx.lookup(key) else {
+                if value.isEmpty { return .integer(0) }
+                try ctx.checkStringLength(offset, adding: value.count)
+                var s = Bytes(repeating: 0, count: offset)
+                s.append(contentsOf: value)
+                ctx.set(key, Entry(value: .string(s)))
+                ctx.emitVerbatim()
+                return .integer(Int64(s.count))
+            }
+            guard case .string(let old) = e.value else { throw RedisError.wrongType }
+            if value.isEmpty { return .integer(Int64(old.count)) }
         }
-        guard case .string(let old) = e.value else { throw RedisError.wrongType }
-        if value.isEmpty { return .integer(Int64(old.count)) }
         try ctx.checkStringLength(offset, adding: value.count)
         var length = 0
         ctx.updateString(key) { s in
