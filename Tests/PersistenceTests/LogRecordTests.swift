@@ -1,0 +1,160 @@
+import Engine
+import Foundation
+import Testing
+
+@testable import Persistence
+
+@Suite("Log record codec")
+struct LogRecordTests {
+    static let sample = LogRecord(
+        sequence: 7, timestamp: 1_700_000_000_123,
+        effects: [Effect(db: 0, "SET", "k", "v"), Effect(db: 3, "DEL", "x"), Effect(db: 3, "INCR", "n")])
+
+    @Test func roundTrip() throws {
+        let bytes = Self.sample.encoded
+        let r = bytes.withUnsafeBytes { LogRecord.decode($0, at: 0) }
+        guard case .record(let rec, let size) = r else { Issue.record("not decoded: \(r)"); return }
+        #expect(size == bytes.count)
+        #expect(rec == Self.sample)
+        #expect(try rec.effects() == [Effect(db: 0, "SET", "k", "v"), Effect(db: 3, "DEL", "x"), Effect(db: 3, "INCR", "n")])
+    }
+
+    /// The on-disk format is frozen: these bytes must never change for version 1.
+    @Test func goldenEncoding() {
+        let rec = LogRecord(sequence: 1, timestamp: 2, effects: [Effect(db: 1, "DEL", "a")])
+        let hex = rec.encoded.map { String(format: "%02x", $0) }.joined()
+        #expect(hex == "14000000" + String(format: "%08x", CRC32C.checksum(Array(rec.encoded[8...])).byteSwapped)
+            + "0100000000000000" + "0200000000000000" + "01" + "01000000"
+            + "2a320d0a24330d0a44454c0d0a24310d0a610d0a")
+        #expect(LogRecord.Opcode.effects.rawValue == 1)
+        #expect(SegmentedLog.magic == Array("MNEMOLOG".utf8))
+        #expect(SegmentedLog.formatVersion == 1)
+        #expect(LogRecord.headerSize == 29)
+    }
+
+    @Test func crcKnownValues() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC64.checksum(Array("123456789".utf8)) == 0xE9C6_D914_C4B8_D9CA)
+    }
+
+    @Test func everyTruncationIsIncompleteNeverWrong() {
+        let bytes = Self.sample.encoded
+        for cut in 0..<bytes.count {
+            let r = Array(bytes[0..<cut]).withUnsafeBytes { LogRecord.decode($0, at: 0) }
+            #expect(r == .incomplete, "cut at \(cut)")
+        }
+    }
+
+    @Test func flippedBitIsCorrupt() {
+        var bytes = Self.sample.encoded
+        for i in stride(from: 8, to: bytes.count, by: 3) {
+            bytes[i] ^= 0x40
+            let r = bytes.withUnsafeBytes { LogRecord.decode($0, at: 0) }
+            if case .record = r { Issue.record("bit flip at \(i) not detected") }
+            bytes[i] ^= 0x40
+        }
+    }
+}
+
+@Suite("Segmented log on disk", .serialized, .timeLimit(.minutes(2)))
+struct SegmentedLogTests {
+    func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "mnemo-log-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    func writeRecords(_ dir: String, count: Int, segmentLimit: Int64 = 1 << 20) throws -> SegmentedLog {
+        let log = try SegmentedLog(directory: dir, last: 0, policy: .always, segmentLimit: segmentLimit)
+        var last: UInt64 = 0
+        for i in 0..<count {
+            last = try log.append([Effect(db: 0, "SET", "key\(i)", String(repeating: "v", count: i % 50))], timestamp: 1, after: last)
+            // Commit in groups, as clients waiting for replies would.
+            if i % 10 == 9 || i == count - 1 {
+                let done = DispatchSemaphore(value: 0)
+                log.whenCommitted(last) { done.signal() }
+                done.wait()
+            }
+        }
+        return log
+    }
+
+    @Test func appendCommitAndRead() throws {
+        let dir = tempDir()
+        let log = try writeRecords(dir, count: 100)
+        #expect(log.committed == 100)
+        log.close()
+        var seen: [UInt64] = []
+        let s = try LogScanner.scan(directory: dir) { seen.append($0.sequence) }
+        #expect(seen == Array(1...100))
+        #expect(s.tornTail == nil)
+    }
+
+    @Test func conditionalAppendRejectsAStaleExpectation() throws {
+        let dir = tempDir()
+        let log = try SegmentedLog(directory: dir, last: 0, policy: .always)
+        defer { log.close() }
+        _ = try log.append([Effect(db: 0, "DEL", "a")], timestamp: 0, after: 0)
+        #expect(throws: LogAppendError.self) { _ = try log.append([Effect(db: 0, "DEL", "a")], timestamp: 0, after: 0) }
+    }
+
+    @Test func segmentsRotateBySize() throws {
+        let dir = tempDir()
+        let log = try writeRecords(dir, count: 300, segmentLimit: 2048)
+        log.close()
+        #expect(SegmentedLog.segments(in: dir).count > 3)
+        var seen = 0
+        _ = try LogScanner.scan(directory: dir) { _ in seen += 1 }
+        #expect(seen == 300)
+        // Discarding drops only segments wholly covered.
+        let log2 = try SegmentedLog(directory: dir, last: 300, policy: .always, segmentLimit: 2048)
+        log2.discard(through: 150)
+        log2.close()
+        var first: UInt64 = 0
+        _ = try LogScanner.scan(directory: dir) { if first == 0 { first = $0.sequence } }
+        #expect(first > 1 && first <= 151)
+    }
+
+    /// Cut the log at every byte of its last record: recovery sees every earlier record and
+    /// reports a torn tail, which truncation removes.
+    @Test func tornTailAtEveryOffset() throws {
+        let dir = tempDir()
+        let log = try writeRecords(dir, count: 5)
+        log.close()
+        let seg = SegmentedLog.segments(in: dir)[0].path
+        let full = try Data(contentsOf: URL(fileURLWithPath: seg))
+        let lastSize = LogRecord(sequence: 5, timestamp: 1, effects: [Effect(db: 0, "SET", "key4", "vvvv")]).encoded.count
+        let lastStart = full.count - lastSize
+        for cut in lastStart..<full.count {
+            try full.prefix(cut).write(to: URL(fileURLWithPath: seg))
+            let s = try LogScanner.scan(directory: dir)
+            #expect(s.lastSequence == 4, "cut at \(cut)")
+            if cut > lastStart { #expect(s.tornTail?.offset == lastStart) }
+            LogScanner.truncateTornTail(s)
+            let again = try LogScanner.scan(directory: dir)
+            #expect(again.tornTail == nil && again.lastSequence == 4)
+        }
+    }
+
+    @Test func corruptionInTheMiddleStopsWithFileAndOffset() throws {
+        let dir = tempDir()
+        let log = try writeRecords(dir, count: 10)
+        log.close()
+        let seg = SegmentedLog.segments(in: dir)[0].path
+        var data = try Data(contentsOf: URL(fileURLWithPath: seg))
+        let at = SegmentedLog.segmentHeaderSize + 40
+        data[at] ^= 0xFF
+        try data.write(to: URL(fileURLWithPath: seg))
+        do {
+            _ = try LogScanner.scan(directory: dir)
+            Issue.record("corruption not detected")
+        } catch let p as LogScanner.Problem {
+            #expect(p.file == seg)
+            #expect(p.offset == SegmentedLog.segmentHeaderSize)
+        }
+        // --check-log --fix truncates to the last good record.
+        #expect(LogScanner.check(directory: dir, fix: false) == 1)
+        #expect(LogScanner.check(directory: dir, fix: true) == 0)
+        #expect(try LogScanner.scan(directory: dir).records == 0)
+    }
+}
