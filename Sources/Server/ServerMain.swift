@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Dispatch
 import Logging
+import Persistence
 
 /// The executable's entry point: configure, start, run until SHUTDOWN or a signal.
 public enum ServerMain {
@@ -12,6 +13,15 @@ public enum ServerMain {
         if arguments.first == "-v" || arguments.first == "--version" {
             print("Mnemo server v=\(MnemoServer.version) (Redis \(MnemoServer.redisVersion) compatible)")
             return 0
+        }
+        if arguments.first == "--check-log" {
+            let rest = arguments.dropFirst()
+            let fix = rest.contains("--fix")
+            guard let dir = rest.first(where: { $0 != "--fix" }) else {
+                fputs("Usage: mnemo-server --check-log [--fix] <dir>\n", stderr)
+                return 1
+            }
+            return LogScanner.check(directory: dir, fix: fix)
         }
         if let extra = extraModes, let code = extra(arguments) { return code }
         let config: ServerConfig
@@ -30,6 +40,8 @@ public enum ServerMain {
             return h
         }
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (or a full disk) must surface as a write error, not kill us.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             let server = try MnemoServer(config: config)
             server.configFile = file
