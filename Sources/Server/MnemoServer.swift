@@ -86,7 +86,6 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
-        for d in PersistenceController.directives { config.register(d) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }
     }
 

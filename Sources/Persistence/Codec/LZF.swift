@@ -36,51 +36,88 @@ public enum LZF {
         return out.count == expectedLength ? out : nil
     }
 
-    /// Compresses; returns nil when the result would not be smaller than the input.
+    /// Compresses with the same choices as liblzf's "very fast" mode that Redis builds (16-bit
+    /// hash of three bytes, re-hashing two positions after a match), so Mnemo writes the same
+    /// bytes Redis does. Returns nil when the result would not be smaller than the input.
     public static func compress(_ input: [UInt8]) -> [UInt8]? {
         let n = input.count
         if n < 4 { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(n)
-        var table = [Int](repeating: -1, count: 1 << 14)
-        var literalStart = 0
-        var i = 0
-        func flushLiterals(upTo end: Int) {
-            var s = literalStart
-            while s < end {
-                let len = min(32, end - s)
-                out.append(UInt8(len - 1))
-                out.append(contentsOf: input[s..<(s + len)])
-                s += len
-            }
+        let maxOut = n - 1
+        let hashBits: UInt32 = 16
+        var table = [Int](repeating: -1, count: 1 << 16)
+        var out = [UInt8](repeating: 0, count: n + 16)
+        var op = 1  // room for the first literal-run header
+        var lit = 0
+        var ip = 0
+        @inline(__always) func idx(_ h: UInt32) -> Int {
+            Int(((h >> (24 - hashBits)) &- h &* 5) & ((1 << hashBits) - 1))
         }
-        while i + 2 < n {
-            let h = (((Int(input[i]) << 16 | Int(input[i + 1]) << 8 | Int(input[i + 2])) &* 2_654_435_761) >> 18) & ((1 << 14) - 1)
-            let ref = table[h]
-            table[h] = i
-            if ref >= 0 && i - ref <= 8192 && input[ref] == input[i] && input[ref + 1] == input[i + 1] && input[ref + 2] == input[i + 2] {
-                var len = 3
-                let maxLen = min(n - i, 264)
-                while len < maxLen && input[ref + len] == input[i + len] { len += 1 }
-                flushLiterals(upTo: i)
-                let off = i - ref - 1
-                let l = len - 2
-                if l < 7 {
-                    out.append(UInt8(l << 5 | off >> 8))
+        var hval = UInt32(input[0]) << 8 | UInt32(input[1])
+        while ip < n - 2 {
+            hval = (hval << 8) | UInt32(input[ip + 2])
+            let slot = idx(hval)
+            let ref = table[slot]
+            table[slot] = ip
+            if ref > 0, ip - ref - 1 < 8192, input[ref + 2] == input[ip + 2], input[ref] == input[ip], input[ref + 1] == input[ip + 1] {
+                let off = ip - ref - 1
+                var len = 2
+                let maxLen = min(n - ip - len, 264)
+                if op + 4 >= maxOut && op - (lit == 0 ? 1 : 0) + 4 >= maxOut { return nil }
+                out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
+                if lit == 0 { op -= 1 }
+                repeat { len += 1 } while len < maxLen && input[ref + len] == input[ip + len]
+                len -= 2
+                ip += 1
+                if len < 7 {
+                    out[op] = UInt8((off >> 8) + (len << 5))
+                    op += 1
                 } else {
-                    out.append(UInt8(7 << 5 | off >> 8))
-                    out.append(UInt8(l - 7))
+                    out[op] = UInt8((off >> 8) + (7 << 5))
+                    out[op + 1] = UInt8(len - 7)
+                    op += 2
                 }
-                out.append(UInt8(off & 0xFF))
-                i += len
-                literalStart = i
-                if out.count >= n { return nil }
+                out[op] = UInt8(off & 0xFF)
+                op += 1
+                lit = 0
+                op += 1
+                ip += len + 1
+                if ip >= n - 2 { break }
+                ip -= 2
+                hval = UInt32(input[ip]) << 8 | UInt32(input[ip + 1])
+                hval = (hval << 8) | UInt32(input[ip + 2])
+                table[idx(hval)] = ip
+                ip += 1
+                hval = (hval << 8) | UInt32(input[ip + 2])
+                table[idx(hval)] = ip
+                ip += 1
             } else {
-                i += 1
+                if op >= maxOut { return nil }
+                lit += 1
+                out[op] = input[ip]
+                op += 1
+                ip += 1
+                if lit == 32 {
+                    out[op - lit - 1] = UInt8(lit - 1)
+                    lit = 0
+                    op += 1
+                }
             }
         }
-        literalStart = min(literalStart, n)
-        flushLiterals(upTo: n)
-        return out.count < n ? out : nil
+        if op + 3 > maxOut { return nil }
+        while ip < n {
+            lit += 1
+            out[op] = input[ip]
+            op += 1
+            ip += 1
+            if lit == 32 {
+                out[op - lit - 1] = UInt8(lit - 1)
+                lit = 0
+                op += 1
+            }
+        }
+        out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
+        if lit == 0 { op -= 1 }
+        guard op < n else { return nil }
+        return Array(out[0..<op])
     }
 }

@@ -93,7 +93,7 @@ public final class ServerConfig {
     public var onChange: (([String]) throws -> Void)?
 
     public init() {
-        for d in ServerConfig.standardDirectives { register(d) }
+        for d in ServerConfig.standardDirectives + PersistenceController.directives { register(d) }
     }
 
     public func register(_ d: ConfigDirective) {
