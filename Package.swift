@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Deque: O(1) push/pop at both ends and O(1) indexing for lists.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
@@ -20,7 +22,10 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RESP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         .target(
             name: "Persistence",

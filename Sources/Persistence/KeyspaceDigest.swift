@@ -26,7 +26,32 @@ public enum KeyspaceDigest {
         switch value {
         case .string(let s):
             return SHA1.hash(Bytes("string") + [0] + s)
+        case .hash(let h):
+            return unordered("hash", h.fields, { k, v in k + [0] + v })
+        case .set(let s):
+            return unordered("set", s.members, { k, _ in k })
+        case .zset(let z):
+            return unordered("zset", z.scores, { k, v in k + [0] + Numbers.formatDouble(v) })
+        case .list(let l):
+            var h = SHA1()
+            h.update(Bytes("list"))
+            for item in l.items {
+                h.update(Bytes(String(item.count)))
+                h.update([0])
+                h.update(item)
+            }
+            return h.finalize()
         }
+    }
+
+    /// XOR of per-element digests: independent of the collection's internal order.
+    static func unordered<V>(_ type: String, _ table: HashTable<V>, _ bytes: (Bytes, V) -> Bytes) -> [UInt8] {
+        var acc = SHA1.hash(Bytes(type))
+        table.forEach { k, v in
+            let d = SHA1.hash(bytes(k, v))
+            for i in 0..<20 { acc[i] ^= d[i] }
+        }
+        return acc
     }
 
     public static func hex(_ d: [UInt8]) -> String {

@@ -1,21 +1,45 @@
-/// A stored value. Later type families add their cases here.
+/// A stored value: one case per type family. Each family's data structure lives in
+/// `Engine/Types/<Family>/`.
 public enum Value {
     case string(Bytes)
+    case hash(HashValue)
+    case list(ListValue)
+    case set(SetValue)
+    case zset(SortedSetValue)
 
     public var typeName: String {
         switch self {
         case .string: return "string"
+        case .hash: return "hash"
+        case .list: return "list"
+        case .set: return "set"
+        case .zset: return "zset"
         }
     }
 
-    /// OBJECT ENCODING, as Redis would report it for this value.
+    /// OBJECT ENCODING, as Redis 7.0 would report it for this value.
     public var encoding: String {
         switch self {
         case .string(let b):
             if b.count <= 20, Numbers.parseInt(b) != nil { return "int" }
             return b.count <= 44 ? "embstr" : "raw"
+        case .hash(let h): return h.encoding
+        case .list(let l): return l.encoding
+        case .set(let s): return s.encoding
+        case .zset(let z): return z.encoding
         }
     }
+
+    /// A value that holds nothing; used to move a payload out of an entry without copying it.
+    static let placeholder = Value.string([])
+}
+
+/// A collection type family's value: how it is found in, and put back into, a `Value`.
+public protocol CollectionValue {
+    static var empty: Self { get }
+    static func extract(_ value: Value) -> Self?
+    var wrapped: Value { get }
+    var isEmpty: Bool { get }
 }
 
 /// A key's entry: its value, absolute expiry (ms since epoch, 0 = none) and access clock.

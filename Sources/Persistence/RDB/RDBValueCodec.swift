@@ -12,13 +12,20 @@ public enum RDBValueCodec {
     public static func typeByte(_ value: Value) -> RDB.TypeByte {
         switch value {
         case .string: return .string
+        case .hash(let h): return HashRDB.typeByte(h)
+        case .list(let l): return ListRDB.typeByte(l)
+        case .set(let s): return SetRDB.typeByte(s)
+        case .zset(let z): return SortedSetRDB.typeByte(z)
         }
     }
 
     public static func writeBody(_ value: Value, to w: inout RDBWriter) {
         switch value {
-        case .string(let s):
-            w.string(s)
+        case .string(let s): w.string(s)
+        case .hash(let h): HashRDB.write(h, to: &w)
+        case .list(let l): ListRDB.write(l, to: &w)
+        case .set(let s): SetRDB.write(s, to: &w)
+        case .zset(let z): SortedSetRDB.write(z, to: &w)
         }
     }
 
@@ -27,8 +34,16 @@ public enum RDBValueCodec {
         switch t {
         case .string:
             return .string(try r.string())
+        case .hash, .hashListpack, .hashZiplist, .hashZipmap:
+            return .hash(try HashRDB.read(t, from: &r))
+        case .list, .listQuicklist, .listQuicklist2, .listZiplist:
+            return .list(try ListRDB.read(t, from: &r))
+        case .set, .setIntset:
+            return .set(try SetRDB.read(t, from: &r))
+        case .zset, .zset2, .zsetListpack, .zsetZiplist:
+            return .zset(try SortedSetRDB.read(t, from: &r))
         default:
-            throw RDBError("RDB value type \(t) is not supported yet")
+            throw RDBError("RDB value type \(t) is not supported")
         }
     }
 }
