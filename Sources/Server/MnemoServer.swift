@@ -19,6 +19,14 @@ struct BatchResult {
     var close: Bool
     /// The log sequence that must be durable before `output` may be sent (0 = none).
     var barrier: UInt64
+    /// A command blocked: the batch continues when the client is unblocked.
+    var suspended: Bool
+}
+
+/// The rest of a batch whose client is blocked, and the replies produced before it.
+struct SuspendedBatch {
+    var remaining: ArraySlice<Request>
+    var output: ByteBuffer
 }
 
 /// The server: listeners on I/O event loops, one engine loop that owns the keyspace.
@@ -54,7 +62,10 @@ public final class MnemoServer: @unchecked Sendable {
     var peakMemory: Int64 = 0
     var opsPerSecond: Int64 = 0
     private var opsSample: (time: Int64, commands: Int64) = (0, 0)
-    var blockedClients = 0
+    var blockedClients: Int { engine.blocking.blockedCount }
+    /// Engine-side: the session of each client, and batches suspended by blocking commands.
+    var sessions: [Int64: SessionHandler] = [:]
+    var suspended: [Int64: SuspendedBatch] = [:]
     /// FUNCTION libraries found in the snapshot (kept opaque until the scripting family loads them).
     var loadedFunctions: [Bytes] = []
     /// What FUNCTION libraries a snapshot should carry (the scripting family replaces this).
@@ -86,6 +97,8 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
+        engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
+        engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }
     }
 
@@ -251,27 +264,29 @@ public final class MnemoServer: @unchecked Sendable {
 
     // MARK: engine side
 
-    /// Executes a batch of requests for one client on the engine loop.
-    func process(_ batch: [Request], client: Client, allocator: ByteBufferAllocator) -> BatchResult {
-        var out = allocator.buffer(capacity: 256)
+    /// Executes a batch of requests for one client on the engine loop. If a command blocks
+    /// (BLPOP…), the rest of the batch is suspended until the client is served, times out or
+    /// is unblocked; its replies then continue in order.
+    func process(_ batch: ArraySlice<Request>, client: Client, output: ByteBuffer) -> BatchResult {
+        var out = output
         var close = false
-        for request in batch {
+        var i = batch.startIndex
+        while i < batch.endIndex {
+            let request = batch[i]
+            i += 1
             switch request {
             case .command(let argv):
                 engine.beginExecution()
                 client.lastInteraction = engine.commandTime
                 let reply = dispatcher.execute(argv, client: client)
                 engine.commitEffects()
-                switch client.replyMode {
-                case .on:
-                    RESPEncoder.encode(reply, version: client.resp, into: &out)
-                case .off:
-                    break
-                case .skipNext:
-                    client.replyMode = .skipping
-                case .skipping:
-                    client.replyMode = .on
+                if client.blocked != nil {
+                    suspended[client.id] = SuspendedBatch(remaining: batch[i...], output: out)
+                    if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
+                    return BatchResult(output: out, close: false, barrier: 0, suspended: true)
                 }
+                encodeReply(reply, for: client, into: &out)
+                if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
                 if client.closeRequested { close = true }
             case .protocolError(let text):
                 RESPEncoder.encode(.error(text), version: client.resp, into: &out)
@@ -280,7 +295,30 @@ public final class MnemoServer: @unchecked Sendable {
             }
             if close { break }
         }
-        return BatchResult(output: out, close: close, barrier: persistence?.barrier() ?? 0)
+        return BatchResult(output: out, close: close, barrier: persistence?.barrier() ?? 0, suspended: false)
+    }
+
+    private func encodeReply(_ reply: RESPValue, for client: Client, into out: inout ByteBuffer) {
+        switch client.replyMode {
+        case .on:
+            RESPEncoder.encode(reply, version: client.resp, into: &out)
+        case .off:
+            break
+        case .skipNext:
+            client.replyMode = .skipping
+        case .skipping:
+            client.replyMode = .on
+        }
+    }
+
+    /// A blocked client got its reply: finish its suspended batch and send it.
+    private func resume(_ client: Client, _ reply: RESPValue) {
+        guard let s = suspended.removeValue(forKey: client.id) else { return }
+        var out = s.output
+        encodeReply(reply, for: client, into: &out)
+        let result = process(s.remaining, client: client, output: out)
+        if result.suspended { return }
+        sessions[client.id]?.complete(result)
     }
 
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).
@@ -292,10 +330,24 @@ public final class MnemoServer: @unchecked Sendable {
         }
     }
 
-    func clientConnected(_ c: Client) {}
+    func clientConnected(_ c: Client, _ session: SessionHandler) {
+        sessions[c.id] = session
+    }
 
     func clientDisconnected(_ c: Client) {
+        sessions[c.id] = nil
+        suspended[c.id] = nil
         engine.removeClient(c)
+    }
+
+    /// Arms the timer of a client that blocked with a timeout.
+    private func armBlockingTimer(_ client: Client, _ cmd: BlockedCommand) {
+        guard let deadline = cmd.deadline else { return }
+        let delay = max(0, deadline - Engine.wallClockMs())
+        engineLoop.scheduleTask(in: .milliseconds(delay)) { [weak client] in
+            guard let client else { return }
+            self.engine.blocking.timeout(client, token: cmd.token)
+        }
     }
 
     private func scheduleCron() {
@@ -324,7 +376,7 @@ public final class MnemoServer: @unchecked Sendable {
         let timeout = Int64(config.int("timeout"))
         if timeout > 0 {
             let now = Engine.wallClockMs()
-            for c in engine.clients.values where now - c.lastInteraction > timeout * 1000 && c.kind == "normal" {
+            for c in engine.clients.values where now - c.lastInteraction > timeout * 1000 && c.kind == "normal" && c.blocked == nil {
                 c.connection?.closeAfterReplies()
             }
         }

@@ -36,6 +36,10 @@ public final class Client {
     public var patternSubscriptions = 0
     public var shardSubscriptions = 0
     public var multiDepth = -1
+    /// What the client is blocked on, if it is.
+    public var blocked: BlockedCommand?
+    /// > 0 while executing inside EXEC or a script: blocking commands do not block there.
+    public var nonBlockingDepth = 0
 
     public init(id: Int64, address: String = "", localAddress: String = "", now: Int64 = 0) {
         self.id = id

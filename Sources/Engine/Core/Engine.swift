@@ -45,6 +45,8 @@ public final class Engine {
     public var stats = EngineStats()
     public private(set) var table: CommandTable
     public var clients: [Int64: Client] = [:]
+    /// Clients blocked on keys (BLPOP and friends).
+    public let blocking = BlockingRegistry()
     public weak var effectSink: EffectSink?
     /// Effects of the record being built (one top-level command, EXEC or script).
     public var pendingEffects: [Effect] = []
@@ -74,7 +76,10 @@ public final class Engine {
         return c
     }
 
-    public func removeClient(_ c: Client) { clients[c.id] = nil }
+    public func removeClient(_ c: Client) {
+        blocking.remove(c)
+        clients[c.id] = nil
+    }
 
     public static func wallClockMs() -> Int64 {
         var ts = timespec()
@@ -116,6 +121,7 @@ public final class Engine {
 
     @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
         dirty += 1
+        blocking.keyChanged(db, key)
         onKeyChange?(db, key)
     }
 

@@ -84,6 +84,23 @@ enum ClientCommand {
                 }
                 return .ok
             },
+            spec("unblock", -3, [.admin], "Unblocks a client blocked by a blocking command from a different connection.",
+                 syntax: "client-id [TIMEOUT | ERROR]") { ctx in
+                guard let id = Numbers.parseInt(ctx.argv[2]) else { throw RedisError.notInteger }
+                var error = false
+                if ctx.argv.count == 4 {
+                    if ctx.argv[3].equalsIgnoringCase("ERROR") { error = true }
+                    else if !ctx.argv[3].equalsIgnoringCase("TIMEOUT") {
+                        throw RedisError("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                    }
+                } else if ctx.argv.count > 4 {
+                    throw RedisError.syntax
+                }
+                guard let target = ctx.engine.clients[id], let cmd = target.blocked else { return .integer(0) }
+                ctx.engine.blocking.unblock(
+                    target, with: error ? .error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : cmd.timeoutReply)
+                return .integer(1)
+            },
             spec("no-evict", 3, [.admin], "Sets the client eviction mode of the connection.", syntax: "ON | OFF") { ctx in
                 ctx.client.noEvict = try onOff(ctx.argv[2])
                 return .ok
@@ -130,6 +147,7 @@ enum ClientCommand {
         let idle = (now - c.lastInteraction) / 1000
         var flags = ""
         if c.replyMode == .off { flags += "" }
+        if c.blocked != nil { flags += "b" }
         if c.noEvict { flags += "e" }
         if c.noTouch { flags += "T" }
         if flags.isEmpty { flags = "N" }

@@ -41,7 +41,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
             self.client = self.server.engine.newClient(address: remote, localAddress: local)
             self.client.isUnixSocket = isUnix
             self.client.connection = self
-            self.server.clientConnected(self.client)
+            self.server.clientConnected(self.client, self)
         }
         context.fireChannelActive()
     }
@@ -97,10 +97,15 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         inFlight = true
         let channel = context.channel
         server.engineLoop.execute {
-            let result = self.server.process(batch, client: self.client, allocator: channel.allocator)
-            self.server.whenDurable(result.barrier) {
-                channel.eventLoop.execute { self.deliver(result.output, close: result.close) }
-            }
+            let result = self.server.process(batch[...], client: self.client, output: channel.allocator.buffer(capacity: 256))
+            if !result.suspended { self.complete(result) }
+        }
+    }
+
+    /// On the engine: sends a finished batch's replies once they are durable.
+    func complete(_ result: BatchResult) {
+        server.whenDurable(result.barrier) {
+            self.eventLoop.execute { self.deliver(result.output, close: result.close) }
         }
     }
 
