@@ -34,7 +34,10 @@ extension CommandContext {
             nowEmpty = c.isEmpty
             v = c.wrapped
         }
-        if nowEmpty { engine.databases[db].remove(key) }
+        if nowEmpty {
+            engine.databases[db].remove(key)
+            engine.notify(.generic, "del", db: db, key: key)
+        }
         if let thrown { throw thrown }
         if outcome!.changed || nowEmpty { engine.keyChanged(db, key) }
         return outcome!.result

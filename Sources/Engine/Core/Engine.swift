@@ -114,7 +114,11 @@ public final class Engine {
         stats.expiredKeys += 1
         pendingEffects.append(Effect(db: db, [Bytes("DEL"), key]))
         keyChanged(db, key)
+        notify(.expired, "expired", db: db, key: key)
     }
+
+    /// Keyspace notifications hook (class, event name, db, key).
+    public var onKeyspaceEvent: ((KeyspaceEventClass, String, Int, Bytes) -> Void)?
 
     /// Hook for every change to a key (WATCH and keyspace notifications attach here).
     public var onKeyChange: ((Int, Bytes) -> Void)?
