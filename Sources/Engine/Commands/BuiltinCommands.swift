@@ -2,5 +2,6 @@
 public enum BuiltinCommands {
     public static var all: [CommandSpec] {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + CommandCommand.specs
+            + TransactionCommands.specs
     }
 }

@@ -36,6 +36,12 @@ public final class Client {
     public var patternSubscriptions = 0
     public var shardSubscriptions = 0
     public var multiDepth = -1
+    /// The open MULTI, if any.
+    public var multi: MultiState?
+    /// Keys this client WATCHes (db, key, whether already expired when watched).
+    public var watched: [(db: Int, key: Bytes, expiredAtWatch: Bool)] = []
+    /// A watched key changed: the next EXEC fails.
+    public var watchDirty = false
     /// What the client is blocked on, if it is.
     public var blocked: BlockedCommand?
     /// > 0 while executing inside EXEC or a script: blocking commands do not block there.

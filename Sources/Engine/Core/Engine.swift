@@ -47,6 +47,8 @@ public final class Engine {
     public var clients: [Int64: Client] = [:]
     /// Clients blocked on keys (BLPOP and friends).
     public let blocking = BlockingRegistry()
+    /// Keys watched by clients (WATCH).
+    public let watches = WatchRegistry()
     public weak var effectSink: EffectSink?
     /// Effects of the record being built (one top-level command, EXEC or script).
     public var pendingEffects: [Effect] = []
@@ -63,6 +65,7 @@ public final class Engine {
         self.settings = settings
         self.databases = Array(repeating: Database(), count: settings.databases)
         self.table = table
+        watches.engine = self
     }
 
     public func register(_ specs: [CommandSpec]) {
@@ -78,6 +81,7 @@ public final class Engine {
 
     public func removeClient(_ c: Client) {
         blocking.remove(c)
+        watches.unwatchAll(c)
         clients[c.id] = nil
     }
 
@@ -126,6 +130,7 @@ public final class Engine {
     @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
         dirty += 1
         blocking.keyChanged(db, key)
+        watches.keyChanged(db, key)
         onKeyChange?(db, key)
     }
 

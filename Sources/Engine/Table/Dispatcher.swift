@@ -12,6 +12,25 @@ public final class Dispatcher {
 
     public init(engine: Engine) {
         self.engine = engine
+        gates.append(TransactionCommands.gate)
+    }
+
+    /// Runs the gates that come before MULTI queueing (EXEC re-checks queued commands with
+    /// them: ACL may have changed since the command was queued).
+    public func runCheckGates(_ client: Client, _ spec: CommandSpec, _ argv: [Bytes]) -> RESPValue? {
+        for gate in gates[..<queueGatePosition] {
+            if let reply = gate(client, spec, argv) { return countError(reply) }
+        }
+        return nil
+    }
+
+    /// Index of the MULTI queueing gate in `gates`; gates inserted before it run first.
+    private(set) var queueGatePosition = 0
+
+    /// Adds a gate that must run before MULTI queueing (ACL, LOADING, MISCONF…).
+    public func insertGate(_ gate: @escaping DispatchGate) {
+        gates.insert(gate, at: queueGatePosition)
+        queueGatePosition += 1
     }
 
     /// Resolves the spec for argv: the command, or its subcommand. Errors are Redis's texts.
@@ -54,14 +73,20 @@ public final class Dispatcher {
         switch resolve(argv) {
         case .success(let s): spec = s
         case .failure(let e):
+            // A command rejected while queueing dooms the transaction (EXECABORT).
+            if client.multi != nil { client.multi!.failed = true }
             if let s = engine.table.lookup(argv.first ?? []) {
                 engine.stats.commands[s.name, default: CommandStats()].rejectedCalls += 1
             }
             return errorReply(e)
         }
-        for gate in gates {
+        for (i, gate) in gates.enumerated() {
             if let reply = gate(client, spec, argv) {
-                if reply.isError { engine.stats.commands[spec.fullName, default: CommandStats()].rejectedCalls += 1 }
+                if reply.isError {
+                    engine.stats.commands[spec.fullName, default: CommandStats()].rejectedCalls += 1
+                    // Rejected before queueing (ACL, OOM…) inside MULTI: EXEC will abort.
+                    if client.multi != nil && i < queueGatePosition { client.multi!.failed = true }
+                }
                 return countError(reply)
             }
         }

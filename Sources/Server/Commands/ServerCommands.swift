@@ -34,6 +34,7 @@ enum ServerCommands {
                     c.noEvict = false
                     c.noTouch = false
                     c.user = "default"
+                    TransactionCommands.endTransaction(c, ctx.engine)
                     server.resetHooks.forEach { $0(c) }
                     return .simple("RESET")
                 }),

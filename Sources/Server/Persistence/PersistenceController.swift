@@ -41,7 +41,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     init(server: MnemoServer) {
         self.server = server
         server.engine.effectSink = self
-        server.dispatcher.gates.append { [unowned self] client, spec, _ in self.gate(spec) }
+        server.dispatcher.insertGate { [unowned self] client, spec, _ in self.gate(spec) }
         server.persistenceInfo = { [unowned self] in self.info() }
         server.engine.register(DumpRestoreCommands.specs + commandSpecs())
         server.debugHandlers["reload"] = { [unowned self] ctx in try self.debugReload() }
