@@ -27,9 +27,9 @@ public enum KeyspaceDigest {
         case .string(let s):
             return SHA1.hash(Bytes("string") + [0] + s)
         case .hash(let h):
-            return unordered("hash", h.fields, { k, v in k + [0] + v })
+            return unorderedEach("hash") { visit in h.forEach { k, v in visit(k + [0] + v) } }
         case .set(let s):
-            return unordered("set", s.members, { k, _ in k })
+            return unorderedEach("set") { visit in s.forEach { visit($0) } }
         case .zset(let z):
             return unordered("zset", z.scores, { k, v in k + [0] + Numbers.formatDouble(v) })
         case .list(let l):
@@ -49,6 +49,16 @@ public enum KeyspaceDigest {
         var acc = SHA1.hash(Bytes(type))
         table.forEach { k, v in
             let d = SHA1.hash(bytes(k, v))
+            for i in 0..<20 { acc[i] ^= d[i] }
+        }
+        return acc
+    }
+
+    /// XOR of per-element digests, for values that iterate their own elements.
+    static func unorderedEach(_ type: String, _ each: ((Bytes) -> Void) -> Void) -> [UInt8] {
+        var acc = SHA1.hash(Bytes(type))
+        each { bytes in
+            let d = SHA1.hash(bytes)
             for i in 0..<20 { acc[i] ^= d[i] }
         }
         return acc

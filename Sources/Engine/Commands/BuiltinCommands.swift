@@ -3,5 +3,6 @@ public enum BuiltinCommands {
     public static var all: [CommandSpec] {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + CommandCommand.specs
             + TransactionCommands.specs
+            + HashCommands.specs + SetCommands.specs
     }
 }

@@ -164,10 +164,13 @@ public enum Intset {
         }
     }
 
-    public static func encode(_ values: [Int64]) -> [UInt8] {
+    /// `minimumWidth`: Redis's intsets never narrow after a removal, so a set that once held a
+    /// wide value keeps the wider encoding; pass it to reproduce Redis's bytes.
+    public static func encode(_ values: [Int64], minimumWidth: Int = 2) -> [UInt8] {
         let sorted = values.sorted()
-        let width = sorted.allSatisfy { $0 >= Int64(Int16.min) && $0 <= Int64(Int16.max) } ? 2
+        let fitted = sorted.allSatisfy { $0 >= Int64(Int16.min) && $0 <= Int64(Int16.max) } ? 2
             : sorted.allSatisfy { $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) } ? 4 : 8
+        let width = max(fitted, minimumWidth)
         var out: [UInt8] = []
         appendLE(UInt32(width), &out)
         appendLE(UInt32(sorted.count), &out)

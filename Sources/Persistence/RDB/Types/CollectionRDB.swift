@@ -4,51 +4,6 @@ import Engine
 // Each family replaces its enum with Redis's own choice of encodings (listpack, intset,
 // quicklist) and adds readers for what real Redis writes.
 
-enum HashRDB {
-    static func typeByte(_ h: HashValue) -> RDB.TypeByte { .hash }
-    static func write(_ h: HashValue, to w: inout RDBWriter) {
-        w.length(h.count)
-        h.fields.forEach { f, v in
-            w.string(f)
-            w.string(v)
-        }
-    }
-    static func read(_ t: RDB.TypeByte, from r: inout RDBReader) throws -> HashValue {
-        var h = HashValue()
-        switch t {
-        case .hash:
-            for _ in 0..<(try r.length()) { h.fields.set(try r.string(), try r.string()) }
-        case .hashListpack:
-            let items = try Listpack.decode(try r.string())
-            guard items.count % 2 == 0 else { throw RDBError("Bad hash listpack") }
-            for i in stride(from: 0, to: items.count, by: 2) { h.fields.set(items[i], items[i + 1]) }
-        default:
-            throw RDBError("Hash encoding \(t) is not supported")
-        }
-        return h
-    }
-}
-
-enum SetRDB {
-    static func typeByte(_ s: SetValue) -> RDB.TypeByte { .set }
-    static func write(_ s: SetValue, to w: inout RDBWriter) {
-        w.length(s.count)
-        s.members.forEach { m, _ in w.string(m) }
-    }
-    static func read(_ t: RDB.TypeByte, from r: inout RDBReader) throws -> SetValue {
-        var s = SetValue()
-        switch t {
-        case .set:
-            for _ in 0..<(try r.length()) { s.members.set(try r.string(), true) }
-        case .setIntset:
-            for v in try Intset.decode(try r.string()) { s.members.set(Numbers.format(v), true) }
-        default:
-            throw RDBError("Set encoding \(t) is not supported")
-        }
-        return s
-    }
-}
-
 enum ListRDB {
     static func typeByte(_ l: ListValue) -> RDB.TypeByte { .listQuicklist2 }
     /// One packed (listpack) node per 128 items.
