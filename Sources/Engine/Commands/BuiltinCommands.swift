@@ -4,5 +4,6 @@ public enum BuiltinCommands {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + CommandCommand.specs
             + TransactionCommands.specs
             + HashCommands.specs + SetCommands.specs
+            + SortedSetCommands.specs + SortCommand.specs
     }
 }

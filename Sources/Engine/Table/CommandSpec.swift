@@ -84,6 +84,8 @@ public struct KeySpec: Sendable {
     public enum BeginSearch: Sendable {
         case index(Int)
         case keyword(String, startFrom: Int)
+        /// Keys that cannot be found from the arguments alone (SORT's BY/GET patterns).
+        case unknown
     }
 
     public enum FindKeys: Sendable {
@@ -91,6 +93,7 @@ public struct KeySpec: Sendable {
         case range(lastKey: Int, step: Int, limit: Int)
         /// The argument at keyNumIndex (relative to begin) holds the key count.
         case keynum(keyNumIndex: Int, firstKey: Int, step: Int)
+        case unknown
     }
 
     public struct Flags: OptionSet, Sendable {
@@ -119,11 +122,20 @@ public struct KeySpec: Sendable {
     public var begin: BeginSearch
     public var find: FindKeys
     public var flags: Flags
+    /// COMMAND INFO's `notes`.
+    public var notes: String?
 
-    public init(begin: BeginSearch, find: FindKeys, flags: Flags) {
+    public init(begin: BeginSearch, find: FindKeys, flags: Flags, notes: String? = nil) {
         self.begin = begin
         self.find = find
         self.flags = flags
+        self.notes = notes
+    }
+
+    /// Keys named by the command's data rather than its arguments (Redis's `unknown` spec);
+    /// marked `incomplete` so ACL knows the other specs do not find every key.
+    public static func unknownKeys(_ flags: Flags, notes: String) -> KeySpec {
+        KeySpec(begin: .unknown, find: .unknown, flags: flags, notes: notes)
     }
 
     /// One key at `index`.
@@ -164,6 +176,8 @@ public struct KeySpec: Sendable {
                 }
             }
             if start < 0 { return [] }
+        case .unknown:
+            return []
         }
         if start >= argc { return [] }
         switch find {
@@ -186,6 +200,8 @@ public struct KeySpec: Sendable {
             let last = first + Int(n - 1) * step
             if last >= argc { return [] }
             return Array(stride(from: first, through: last, by: step))
+        case .unknown:
+            return []
         }
     }
 }
@@ -282,7 +298,7 @@ public struct CommandSpec: @unchecked Sendable {
             case .range(let lastKey, let s, _):
                 step = s
                 if lastKey < 0 { lastPos = lastKey } else if lastPos >= 0 { lastPos = max(lastPos, b + lastKey) }
-            case .keynum:
+            case .keynum, .unknown:
                 return (0, 0, 0)
             }
         }

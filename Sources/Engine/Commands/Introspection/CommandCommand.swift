@@ -73,6 +73,8 @@ public enum CommandCommand {
         case .keyword(let w, let from):
             begin = .map([(.bulk("type"), .bulk("keyword")),
                           (.bulk("spec"), .map([(.bulk("keyword"), .bulk(w)), (.bulk("startfrom"), .integer(Int64(from)))]))])
+        case .unknown:
+            begin = .map([(.bulk("type"), .bulk("unknown")), (.bulk("spec"), .map([]))])
         }
         let find: RESPValue
         switch k.find {
@@ -84,9 +86,14 @@ public enum CommandCommand {
             find = .map([(.bulk("type"), .bulk("keynum")),
                          (.bulk("spec"), .map([(.bulk("keynumidx"), .integer(Int64(idx))), (.bulk("firstkey"), .integer(Int64(first))),
                                                (.bulk("keystep"), .integer(Int64(step)))]))])
+        case .unknown:
+            find = .map([(.bulk("type"), .bulk("unknown")), (.bulk("spec"), .map([]))])
         }
-        return .map([(.bulk("flags"), .set(k.flags.names.map { .simple($0) })),
-                     (.bulk("begin_search"), begin), (.bulk("find_keys"), find)])
+        var pairs: [(RESPValue, RESPValue)] = []
+        if let notes = k.notes { pairs.append((.bulk("notes"), .bulk(notes))) }
+        pairs += [(.bulk("flags"), .set(k.flags.names.map { .simple($0) })),
+                  (.bulk("begin_search"), begin), (.bulk("find_keys"), find)]
+        return .map(pairs)
     }
 
     public static func docs(_ spec: CommandSpec) -> RESPValue {

@@ -1,7 +1,20 @@
-/// A sorted set: members ordered by (score, member). (The sorted-set family fills in the
-/// order-statistic structure and its operations.)
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A sorted set: members ordered by (score, member bytes), with member → score lookup.
+/// A value type: a snapshot's copy shares storage until either side changes.
 public struct SortedSetValue: CollectionValue {
-    public var scores = HashTable<Double>()
+    /// Redis 7.0 defaults: zset-max-listpack-entries / zset-max-listpack-value.
+    public static let maxListpackEntries = 128
+    public static let maxListpackValue = 64
+
+    public private(set) var scores = HashTable<Double>()
+    var list = SortedSetSkipList()
+    /// Redis's encoding: listpack while small, skiplist once it grows (one-way, like Redis).
+    public private(set) var isSkiplist = false
 
     public init() {}
     public static var empty: SortedSetValue { SortedSetValue() }
@@ -12,5 +25,235 @@ public struct SortedSetValue: CollectionValue {
     public var wrapped: Value { .zset(self) }
     public var isEmpty: Bool { scores.count == 0 }
     public var count: Int { scores.count }
-    public var encoding: String { "skiplist" }
+    public var encoding: String { isSkiplist ? "skiplist" : "listpack" }
+
+    /// Builds a set from pairs (later duplicates win) with the encoding Redis gives a set it
+    /// creates whole (store commands, RDB load): listpack if small enough.
+    public init<S: Sequence>(_ pairs: S) where S.Element == (Bytes, Double) {
+        for (m, s) in pairs { set(m, s) }
+        isSkiplist = false
+        convertIfLarge()
+    }
+
+    /// Starts as a skiplist when the creating command already knows it will be large
+    /// (Redis's zsetTypeCreate size hint).
+    public mutating func reserve(_ sizeHint: Int) {
+        if sizeHint > Self.maxListpackEntries { isSkiplist = true }
+    }
+
+    private mutating func convertIfLarge() {
+        if isSkiplist { return }
+        if count > Self.maxListpackEntries {
+            isSkiplist = true
+            return
+        }
+        var long = false
+        scores.forEach { m, _ in if m.count > Self.maxListpackValue { long = true } }
+        if long { isSkiplist = true }
+    }
+
+    public func score(_ member: Bytes) -> Double? { scores.get(member) }
+
+    /// Adds or updates; returns true if the member was added.
+    @discardableResult
+    public mutating func set(_ member: Bytes, _ score: Double) -> Bool {
+        if let old = scores.get(member) {
+            if old == score { return false }
+            list.remove(member, old)
+            list.insert(member, score)
+            scores.set(member, score)
+            return false
+        }
+        if !isSkiplist && (count + 1 > Self.maxListpackEntries || member.count > Self.maxListpackValue) {
+            isSkiplist = true
+        }
+        scores.set(member, score)
+        list.insert(member, score)
+        return true
+    }
+
+    @discardableResult
+    public mutating func remove(_ member: Bytes) -> Bool {
+        guard let old = scores.remove(member) else { return false }
+        list.remove(member, old)
+        return true
+    }
+
+    /// 0-based rank in ascending order.
+    public func rank(_ member: Bytes) -> Int? {
+        guard let s = scores.get(member) else { return nil }
+        return list.countPrefix { precedes($0, $1, s, member) }
+    }
+
+    /// The element at a 0-based ascending rank.
+    public func element(atRank r: Int) -> (member: Bytes, score: Double)? {
+        let x = list.node(atRank: r)
+        return x == 0 ? nil : (list.member(x), list.score(x))
+    }
+
+    /// Up to `limit` elements from ascending rank `start`, walking up (or down when `reverse`).
+    public func elements(fromRank start: Int, limit: Int, reverse: Bool) -> [(member: Bytes, score: Double)] {
+        var out: [(member: Bytes, score: Double)] = []
+        if limit <= 0 { return out }
+        out.reserveCapacity(Swift.min(limit, count))
+        var x = list.node(atRank: start)
+        while x != 0 && out.count < limit {
+            out.append((list.member(x), list.score(x)))
+            x = reverse ? list.previous(x) : list.next(x)
+        }
+        return out
+    }
+
+    /// Ascending ranks of the elements whose score is in the range.
+    public func ranks(in r: ScoreRange) -> Range<Int> {
+        if r.isEmpty { return 0..<0 }
+        let lo = list.countPrefix { s, _ in !r.aboveMin(s) }
+        let hi = list.countPrefix { s, _ in r.belowMax(s) }
+        return lo..<Swift.max(lo, hi)
+    }
+
+    /// Ascending ranks of the elements whose member is in the lexicographic range.
+    public func ranks(in r: LexRange) -> Range<Int> {
+        if r.isEmpty { return 0..<0 }
+        let lo = list.countPrefix { _, m in !r.aboveMin(m) }
+        let hi = list.countPrefix { _, m in r.belowMax(m) }
+        return lo..<Swift.max(lo, hi)
+    }
+
+    /// All elements in ascending order.
+    public var sorted: [(member: Bytes, score: Double)] { elements(fromRank: 0, limit: count, reverse: false) }
+
+    public func forEachAscending(_ body: (Bytes, Double) -> Void) {
+        var x = list.first
+        while x != 0 {
+            body(list.member(x), list.score(x))
+            x = list.next(x)
+        }
+    }
+
+    /// All elements from the highest rank down (the order Redis writes zset2 RDB objects).
+    public func forEachDescending(_ body: (Bytes, Double) -> Void) {
+        var x = list.tail
+        while x != 0 {
+            body(list.member(x), list.score(x))
+            x = list.previous(x)
+        }
+    }
+
+    /// A uniformly chosen member.
+    public func randomElement<G: RandomNumberGenerator>(using rng: inout G) -> (member: Bytes, score: Double)? {
+        scores.randomEntry(using: &rng).map { ($0.0, $0.1) }
+    }
+}
+
+/// A score interval from Redis's `min max` syntax: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`.
+public struct ScoreRange: Sendable {
+    public var min: Double
+    public var max: Double
+    public var minExclusive = false
+    public var maxExclusive = false
+
+    public init(min: Double, max: Double, minExclusive: Bool = false, maxExclusive: Bool = false) {
+        self.min = min
+        self.max = max
+        self.minExclusive = minExclusive
+        self.maxExclusive = maxExclusive
+    }
+
+    /// Redis's zslParseRange; nil for "min or max is not a float".
+    public static func parse(_ min: Bytes, _ max: Bytes) -> ScoreRange? {
+        guard let (lo, le) = bound(min), let (hi, he) = bound(max) else { return nil }
+        return ScoreRange(min: lo, max: hi, minExclusive: le, maxExclusive: he)
+    }
+
+    /// `strtod` over the whole text (after an optional '('), as Redis parses range bounds.
+    static func bound(_ b: Bytes) -> (Double, Bool)? {
+        var text = b
+        var exclusive = false
+        if text.first == UInt8(ascii: "(") {
+            exclusive = true
+            text.removeFirst()
+        }
+        if let nul = text.firstIndex(of: 0) { text = Array(text[..<nul]) }
+        text.append(0)
+        let v: Double? = text.withUnsafeBufferPointer { p in
+            let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let d = strtod(start, &end)
+            guard let e = end, e.pointee == 0, !d.isNaN else { return nil }
+            return d
+        }
+        return v.map { ($0, exclusive) }
+    }
+
+    public var isEmpty: Bool { min > max || (min == max && (minExclusive || maxExclusive)) }
+    @inline(__always) public func aboveMin(_ v: Double) -> Bool { minExclusive ? v > min : v >= min }
+    @inline(__always) public func belowMax(_ v: Double) -> Bool { maxExclusive ? v < max : v <= max }
+    public func contains(_ v: Double) -> Bool { aboveMin(v) && belowMax(v) }
+}
+
+/// A member interval from Redis's lex syntax: `[a` `(a` `-` `+`.
+public struct LexRange: Sendable {
+    public enum Bound: Sendable {
+        case negativeInfinity, positiveInfinity
+        case value(Bytes, exclusive: Bool)
+    }
+
+    public var min: Bound
+    public var max: Bound
+
+    /// Redis's zslParseLexRange; nil for "min or max not valid string range item".
+    public static func parse(_ min: Bytes, _ max: Bytes) -> LexRange? {
+        guard let lo = bound(min), let hi = bound(max) else { return nil }
+        return LexRange(min: lo, max: hi)
+    }
+
+    static func bound(_ b: Bytes) -> Bound? {
+        guard let c = b.first else { return nil }
+        switch c {
+        case UInt8(ascii: "+"): return b.count == 1 ? .positiveInfinity : nil
+        case UInt8(ascii: "-"): return b.count == 1 ? .negativeInfinity : nil
+        case UInt8(ascii: "("): return .value(Array(b.dropFirst()), exclusive: true)
+        case UInt8(ascii: "["): return .value(Array(b.dropFirst()), exclusive: false)
+        default: return nil
+        }
+    }
+
+    /// Redis's sdscmplex: -inf below everything, +inf above everything.
+    static func compare(_ a: Bound, _ b: Bound) -> Int {
+        switch (a, b) {
+        case (.negativeInfinity, .negativeInfinity), (.positiveInfinity, .positiveInfinity): return 0
+        case (.negativeInfinity, _), (_, .positiveInfinity): return -1
+        case (.positiveInfinity, _), (_, .negativeInfinity): return 1
+        case (.value(let x, _), .value(let y, _)): return compareMembers(x, y)
+        }
+    }
+
+    public var isEmpty: Bool {
+        let c = Self.compare(min, max)
+        if c > 0 { return true }
+        if c == 0 {
+            if case .value(_, let e) = min, e { return true }
+            if case .value(_, let e) = max, e { return true }
+        }
+        return false
+    }
+
+    public func aboveMin(_ m: Bytes) -> Bool {
+        switch min {
+        case .negativeInfinity: return true
+        case .positiveInfinity: return false
+        case .value(let v, let ex): return ex ? compareMembers(m, v) > 0 : compareMembers(m, v) >= 0
+        }
+    }
+
+    public func belowMax(_ m: Bytes) -> Bool {
+        switch max {
+        case .negativeInfinity: return false
+        case .positiveInfinity: return true
+        case .value(let v, let ex): return ex ? compareMembers(m, v) < 0 : compareMembers(m, v) <= 0
+        }
+    }
+
+    public func contains(_ m: Bytes) -> Bool { aboveMin(m) && belowMax(m) }
 }

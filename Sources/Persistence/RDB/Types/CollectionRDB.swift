@@ -37,34 +37,3 @@ enum ListRDB {
         return l
     }
 }
-
-enum SortedSetRDB {
-    static func typeByte(_ z: SortedSetValue) -> RDB.TypeByte { .zset2 }
-    static func write(_ z: SortedSetValue, to w: inout RDBWriter) {
-        w.length(z.count)
-        z.scores.forEach { m, s in
-            w.string(m)
-            w.binaryDouble(s)
-        }
-    }
-    static func read(_ t: RDB.TypeByte, from r: inout RDBReader) throws -> SortedSetValue {
-        var z = SortedSetValue()
-        switch t {
-        case .zset2:
-            for _ in 0..<(try r.length()) {
-                let m = try r.string()
-                z.scores.set(m, try r.binaryDouble())
-            }
-        case .zsetListpack:
-            let items = try Listpack.decode(try r.string())
-            guard items.count % 2 == 0 else { throw RDBError("Bad zset listpack") }
-            for i in stride(from: 0, to: items.count, by: 2) {
-                guard let s = Numbers.parseDouble(items[i + 1]) else { throw RDBError("Bad zset score") }
-                z.scores.set(items[i], s)
-            }
-        default:
-            throw RDBError("Sorted set encoding \(t) is not supported")
-        }
-        return z
-    }
-}
