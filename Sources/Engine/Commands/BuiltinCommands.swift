@@ -3,6 +3,7 @@ public enum BuiltinCommands {
     public static var all: [CommandSpec] {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + CommandCommand.specs
             + TransactionCommands.specs
+            + ListCommands.specs
             + HashCommands.specs + SetCommands.specs
             + SortedSetCommands.specs + SortCommand.specs
     }

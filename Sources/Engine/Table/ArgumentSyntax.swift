@@ -21,7 +21,7 @@ public indirect enum ArgumentSyntax: Equatable {
         for ch in text {
             if ch == " " {
                 if !cur.isEmpty { out.append(cur); cur = "" }
-            } else if ch == "[" || ch == "]" || ch == "|" {
+            } else if ch == "[" || ch == "]" || ch == "|" || ch == "<" || ch == ">" {
                 if !cur.isEmpty { out.append(cur); cur = "" }
                 out.append(String(ch))
             } else {
@@ -47,6 +47,9 @@ public indirect enum ArgumentSyntax: Equatable {
                 } else {
                     seq.append(.optional(inner))
                 }
+            case "<":
+                // `<LEFT | RIGHT>`: a required choice.
+                seq.append(parseAlternatives(&t, until: ">"))
             case "|":
                 alternatives.append(seq.count == 1 ? seq[0] : .sequence(seq))
                 seq = []
