@@ -270,6 +270,7 @@ public final class MnemoServer: @unchecked Sendable {
     func process(_ batch: ArraySlice<Request>, client: Client, output: ByteBuffer) -> BatchResult {
         var out = output
         var close = false
+        var barrier: UInt64 = 0
         var i = batch.startIndex
         while i < batch.endIndex {
             let request = batch[i]
@@ -278,8 +279,12 @@ public final class MnemoServer: @unchecked Sendable {
             case .command(let argv):
                 engine.beginExecution()
                 client.lastInteraction = engine.commandTime
+                let db = client.db
                 let reply = dispatcher.execute(argv, client: client)
-                engine.commitEffects()
+                let record = engine.commitEffects()
+                if let p = persistence {
+                    barrier = max(barrier, p.commandBarrier(dispatcher.lastResolved, argv, db: db, record: record))
+                }
                 if client.blocked != nil {
                     suspended[client.id] = SuspendedBatch(remaining: batch[i...], output: out)
                     if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
@@ -295,7 +300,7 @@ public final class MnemoServer: @unchecked Sendable {
             }
             if close { break }
         }
-        return BatchResult(output: out, close: close, barrier: persistence?.barrier() ?? 0, suspended: false)
+        return BatchResult(output: out, close: close, barrier: barrier, suspended: false)
     }
 
     private func encodeReply(_ reply: RESPValue, for client: Client, into out: inout ByteBuffer) {
@@ -316,8 +321,10 @@ public final class MnemoServer: @unchecked Sendable {
         guard let s = suspended.removeValue(forKey: client.id) else { return }
         var out = s.output
         encodeReply(reply, for: client, into: &out)
-        let result = process(s.remaining, client: client, output: out)
+        var result = process(s.remaining, client: client, output: out)
         if result.suspended { return }
+        // The served command's own record (and anything before it) must be durable too.
+        result.barrier = max(result.barrier, persistence?.barrier() ?? 0)
         sessions[client.id]?.complete(result)
     }
 
@@ -388,8 +395,10 @@ public final class MnemoServer: @unchecked Sendable {
 protocol PersistenceHooks: AnyObject {
     func recover() throws
     var isLoading: Bool { get }
-    /// The sequence a reply produced now must wait for.
+    /// The sequence a reply produced now must wait for (everything appended so far).
     func barrier() -> UInt64
+    /// What one command's reply must wait for (see PersistenceController).
+    func commandBarrier(_ spec: CommandSpec?, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64
     func whenDurable(_ sequence: UInt64, _ body: @escaping () -> Void)
     func configChanged(_ names: [String]) throws
     func cron()

@@ -98,7 +98,15 @@ public final class Engine {
     }
 
     /// Freezes the clock for one top-level execution (a command, an EXEC, a script).
-    public func beginExecution() { commandTime = Engine.wallClockMs() }
+    public func beginExecution() {
+        commandTime = Engine.wallClockMs()
+        if !changedKeys.isEmpty { changedKeys.removeAll(keepingCapacity: true) }
+    }
+
+    /// When set, keys changed since the execution began are collected in `changedKeys` (the
+    /// durability layer uses them to hold only reads of keys with writes not yet durable).
+    public var trackChangedKeys = false
+    public var changedKeys: [(db: Int, key: Bytes)] = []
 
     // MARK: keyspace access
 
@@ -129,6 +137,7 @@ public final class Engine {
 
     @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
         dirty += 1
+        if trackChangedKeys { changedKeys.append((db, key)) }
         blocking.keyChanged(db, key)
         watches.keyChanged(db, key)
         onKeyChange?(db, key)

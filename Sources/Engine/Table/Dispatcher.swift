@@ -7,6 +7,8 @@ public typealias DispatchGate = (_ client: Client, _ spec: CommandSpec, _ argv: 
 /// The one path every command takes: clients, MULTI, scripts and modules.
 public final class Dispatcher {
     public let engine: Engine
+    /// The spec the last `execute` resolved (nil if the command was unknown or had bad arity).
+    public private(set) var lastResolved: CommandSpec?
     /// Gates run in order after lookup and arity.
     public var gates: [DispatchGate] = []
 
@@ -70,8 +72,11 @@ public final class Dispatcher {
     /// `engine.pendingEffects`; the caller commits them as one record.
     public func execute(_ argv: [Bytes], client: Client) -> RESPValue {
         let spec: CommandSpec
+        lastResolved = nil
         switch resolve(argv) {
-        case .success(let s): spec = s
+        case .success(let s):
+            spec = s
+            lastResolved = s
         case .failure(let e):
             // A command rejected while queueing dooms the transaction (EXECABORT).
             if client.multi != nil { client.multi!.failed = true }

@@ -93,8 +93,29 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         } catch {
             server.logger.critical("Log append failed: \(error)")
         }
+        // Remember which keys this record changed, so reads of other keys need not wait for it.
+        let changed = engine.changedKeys
+        if changed.count > 10_000 || changed.isEmpty {
+            globalPending = lastSequence
+        } else {
+            for (db, key) in changed { pendingKeys[PendingKey(db: db, key: key)] = lastSequence }
+        }
+        engine.changedKeys.removeAll(keepingCapacity: true)
         return lastSequence
     }
+
+    /// Keys with a write whose record may not be durable yet, and that record's sequence.
+    struct PendingKey: Hashable {
+        let db: Int
+        let key: Bytes
+        func hash(into h: inout Hasher) {
+            h.combine(db)
+            key.withUnsafeBytes { h.combine(bytes: $0) }
+        }
+    }
+    private var pendingKeys: [PendingKey: UInt64] = [:]
+    /// A record whose changed keys were not tracked one by one: every read waits for it.
+    private var globalPending: UInt64 = 0
 
     // MARK: PersistenceHooks
 
@@ -103,6 +124,26 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         // While the disk refuses writes, reads are not held (no new write is accepted).
         if log.failure != nil { return 0 }
         return lastSequence
+    }
+
+    /// What a command's reply must wait for (MemoryDB-style per-key tracking): a write waits
+    /// for its own record (and so every earlier one); a read of keys named by its key specs
+    /// waits only for pending writes to those keys; connection commands wait for nothing;
+    /// anything else that shows keyspace state waits for everything appended so far.
+    func commandBarrier(_ spec: CommandSpec?, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64 {
+        guard let log, policy == .always, log.failure == nil else { return 0 }
+        if let record { return record }
+        guard let spec else { return 0 }  // unknown command / bad arity: shows nothing
+        let committed = log.committed
+        if lastSequence <= committed { return 0 }
+        if spec.aclCategories.contains(.connection) && !spec.flags.contains(.write) { return 0 }
+        let incomplete = spec.keySpecs.contains { $0.flags.contains(.incomplete) }
+        if spec.keySpecs.isEmpty || incomplete { return lastSequence }
+        var b = globalPending > committed ? globalPending : 0
+        for key in spec.keys(argv) {
+            if let s = pendingKeys[PendingKey(db: db, key: key)], s > committed, s > b { b = s }
+        }
+        return b
     }
 
     func whenDurable(_ sequence: UInt64, _ body: @escaping () -> Void) {
@@ -127,6 +168,10 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     func cron() {
         guard !loading else { return }
+        if let log, !pendingKeys.isEmpty {
+            let committed = log.committed
+            pendingKeys = pendingKeys.filter { $0.value > committed }
+        }
         if !snapshotInProgress {
             let now = Engine.wallClockMs() / 1000
             let dirty = engine.dirty - dirtyAtSnapshot
@@ -157,6 +202,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     // MARK: recovery
 
     func openLog(after last: UInt64) throws {
+        engine.trackChangedKeys = true
         let l = try SegmentedLog(directory: logDir, last: last, policy: policy, segmentLimit: Int64(config.int("log-segment-size")))
         log = l
         lastSequence = last

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Persistence measurements (a script, not a test):
+
+1. Durable SET: redis-benchmark -t set -c 50 -P 1 and -c 1 against Mnemo's default
+   (appendfsync always, replies held until durable) and a real redis-server with
+   --appendonly yes --appendfsync always; ops/s, p50 and p99 for both and the ratios.
+2. Snapshot stall: the longest PING round trip seen by a client pinging in a loop while BGSAVE
+   of 1M keys runs on Mnemo (target <= 5 ms).
+3. Restart time with 1M keys: Mnemo (snapshot + log) and Redis (RDB).
+
+Usage: MNEMO_SERVER=.build/release/mnemo-server python3 bench/persistence.py [--keys N] [--requests N]
+"""
+
+import argparse
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "integration"))
+from support import MnemoProcess, RedisProcess, free_port  # noqa: E402
+
+
+def bench(port, args):
+    out = subprocess.run(["redis-benchmark", "-p", str(port), "--csv"] + args, capture_output=True, text=True).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    header, data = rows[0], rows[1]
+    d = dict(zip(header, data))
+    return float(d["rps"]), float(d["p50_latency_ms"]), float(d["p99_latency_ms"])
+
+
+def load_keys(port, n):
+    subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(n), "-r", str(n * 10), "-d", "32",
+                    "-P", "64", "-c", "8", "-q"], capture_output=True)
+    # -r draws random keys; top up with a deterministic pipeline so the count is exact.
+    import redis
+    r = redis.Redis(port=port)
+    have = r.dbsize()
+    pipe = r.pipeline(transaction=False)
+    i = 0
+    while have + i < n:
+        pipe.set(f"fill:{i}", "x" * 32)
+        i += 1
+        if i % 10000 == 0:
+            pipe.execute()
+    pipe.execute()
+    return r.dbsize()
+
+
+def max_ping_during(port, action, until):
+    stop = threading.Event()
+    worst = [0.0]
+    count = [0]
+
+    def pinger():
+        s = socket.create_connection(("127.0.0.1", port))
+        while not stop.is_set():
+            t = time.perf_counter()
+            s.sendall(b"PING\r\n")
+            s.recv(64)
+            dt = time.perf_counter() - t
+            worst[0] = max(worst[0], dt)
+            count[0] += 1
+        s.close()
+
+    th = threading.Thread(target=pinger)
+    th.start()
+    time.sleep(0.3)
+    baseline = worst[0]
+    worst[0] = 0.0
+    t0 = time.perf_counter()
+    action()
+    while not until():
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    return worst[0] * 1000, baseline * 1000, elapsed, count[0]
+
+
+def restart_time(server, ready_check):
+    server.stop()
+    t0 = time.perf_counter()
+    server.start(wait=False)
+    ready_check()
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=100_000)
+    a = ap.parse_args()
+    import redis
+
+    print("== Durable SET (Mnemo appendfsync always vs Redis appendonly yes appendfsync always) ==")
+    m = MnemoProcess()
+    rd = RedisProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    m.start()
+    rd.start()
+    try:
+        print(f"{'test':<28}{'redis ops/s':>12}{'mnemo ops/s':>12}{'ratio':>7}{'redis p50/p99':>16}{'mnemo p50/p99':>16}")
+        for label, args in [("SET -c 50 -P 1", ["-c", "50"]), ("SET -c 1 -P 1", ["-c", "1"])]:
+            n = a.requests if "50" in label else a.requests // 10
+            common = ["-t", "set", "-n", str(n), "-r", "100000"] + args
+            rr = bench(rd.port, common)
+            mm = bench(m.port, common)
+            print(f"{label:<28}{rr[0]:>12.0f}{mm[0]:>12.0f}{mm[0] / rr[0]:>7.2f}{f'{rr[1]:.2f}/{rr[2]:.2f}':>16}{f'{mm[1]:.2f}/{mm[2]:.2f}':>16}")
+    finally:
+        m.stop(); m.cleanup(); rd.stop(); rd.cleanup()
+
+    print(f"\n== Snapshot stall and restart with {a.keys} keys ==")
+    m = MnemoProcess(args=["--save", ""])
+    m.start()
+    try:
+        n = load_keys(m.port, a.keys)
+        c = redis.Redis(port=m.port)
+        worst, base, elapsed, pings = max_ping_during(
+            m.port, lambda: c.bgsave(), lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0)
+        print(f"mnemo: BGSAVE of {n} keys took {elapsed:.2f}s; {pings} PINGs meanwhile, longest {worst:.2f} ms "
+              f"(baseline longest {base:.2f} ms)")
+        c.set("after-snapshot", 1)
+
+        def mnemo_ready():
+            while True:
+                try:
+                    if redis.Redis(port=m.port).ping():
+                        return
+                except redis.exceptions.BusyLoadingError:
+                    time.sleep(0.01)
+                except redis.ConnectionError:
+                    time.sleep(0.01)
+
+        t = restart_time(m, mnemo_ready)
+        print(f"mnemo: restart with {redis.Redis(port=m.port).dbsize()} keys (snapshot + log) took {t:.2f}s")
+    finally:
+        m.stop(); m.cleanup()
+
+    rd = RedisProcess(args=["--appendonly", "no"])
+    rd.start()
+    try:
+        n = load_keys(rd.port, a.keys)
+        redis.Redis(port=rd.port).save()
+
+        def redis_ready():
+            while True:
+                try:
+                    if redis.Redis(port=rd.port).ping():
+                        return
+                except (redis.exceptions.BusyLoadingError, redis.ConnectionError):
+                    time.sleep(0.01)
+
+        rd.extra_args += ["--dbfilename", "dump.rdb"]
+        t = restart_time(rd, redis_ready)
+        print(f"redis: restart with {redis.Redis(port=rd.port).dbsize()} keys (RDB) took {t:.2f}s")
+    finally:
+        rd.stop(); rd.cleanup()
+
+
+if __name__ == "__main__":
+    main()
