@@ -12,6 +12,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RESP
+import Scripting
 
 /// The result of executing one batch of a connection's requests on the engine.
 struct BatchResult {
@@ -66,8 +67,10 @@ public final class MnemoServer: @unchecked Sendable {
     /// Engine-side: the session of each client, and batches suspended by blocking commands.
     var sessions: [Int64: SessionHandler] = [:]
     var suspended: [Int64: SuspendedBatch] = [:]
-    /// FUNCTION libraries found in the snapshot (kept opaque until the scripting family loads them).
-    var loadedFunctions: [Bytes] = []
+    /// FUNCTION libraries found in the snapshot: loaded at once, before the log replays.
+    var loadedFunctions: [Bytes] = [] { didSet { loadSnapshotFunctions(loadedFunctions) } }
+    /// Lua scripting and Functions (EVAL, FCALL…); its busy state is read by the I/O threads.
+    public private(set) var scripting: ScriptingEngine?
     /// What FUNCTION libraries a snapshot should carry (the scripting family replaces this).
     var functionsForSnapshot: () -> [Bytes] = { [] }
     var pubsubCounts: () -> (channels: Int, patterns: Int) = { (0, 0) }
@@ -87,7 +90,9 @@ public final class MnemoServer: @unchecked Sendable {
         engine = Engine(settings: settings)
         dispatcher = Dispatcher(engine: engine)
         logger = Logger(label: "mnemo")
-        let ioThreads = max(1, min(System.coreCount, config.int("io-threads") > 1 ? config.int("io-threads") : System.coreCount))
+        // io-threads 0 (default) = one I/O loop per core beyond the engine's, at least one.
+        let configured = config.int("io-threads")
+        let ioThreads = configured > 0 ? configured : max(1, min(4, System.coreCount - 1))
         ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
         engineGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         engineLoop = engineGroup.next()
@@ -97,6 +102,7 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
+        scripting = installScripting()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }

@@ -31,7 +31,8 @@ public struct CommandContext {
         let e = engine.lookup(client.db, key)
         if e != nil {
             engine.stats.keyspaceHits += 1
-            if !client.noTouch { engine.databases[client.db].touch(key, now: now) }
+            // The access clock has 1 s resolution (as Redis's LRU clock): skip needless writes.
+            if !client.noTouch && now - e!.lastAccess >= 1000 { engine.databases[client.db].touch(key, now: now) }
         } else {
             engine.stats.keyspaceMisses += 1
         }

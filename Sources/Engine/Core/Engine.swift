@@ -33,7 +33,6 @@ public struct EngineStats: Sendable {
     public var expiredStalePercent = 0.0
     public var expireCycleTimeUsed: Int64 = 0
     public var totalErrorReplies: Int64 = 0
-    public var commands: [String: CommandStats] = [:]
     public var errors: [String: Int64] = [:]
     public init() {}
 }

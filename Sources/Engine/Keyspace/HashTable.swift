@@ -26,13 +26,16 @@ public struct HashTable<Value> {
 
     @usableFromInline func find(_ key: Bytes, hash: UInt64) -> Int32 {
         if heads.isEmpty { return -1 }
-        var i = heads[Int(hash & mask)]
-        while i >= 0 {
-            let s = slots[Int(i)]
-            if s.hash == hash && s.key == key { return i }
-            i = s.next
+        let first = heads[Int(hash & mask)]
+        // Walk the chain through the buffer: no copies (and no retains) of the slots.
+        return slots.withUnsafeBufferPointer { p in
+            var i = first
+            while i >= 0 {
+                if p[Int(i)].hash == hash && p[Int(i)].key == key { return i }
+                i = p[Int(i)].next
+            }
+            return -1
         }
-        return -1
     }
 
     public func get(_ key: Bytes, hash: UInt64) -> Value? {

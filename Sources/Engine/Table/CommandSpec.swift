@@ -223,6 +223,21 @@ public struct CommandDocs: Sendable {
     }
 }
 
+/// Per-command counters, updated in place on every call.
+public final class CommandStatsBox: @unchecked Sendable {
+    public var calls: Int64 = 0
+    public var microseconds: Int64 = 0
+    public var rejectedCalls: Int64 = 0
+    public var failedCalls: Int64 = 0
+    public init() {}
+    public func reset() {
+        calls = 0
+        microseconds = 0
+        rejectedCalls = 0
+        failedCalls = 0
+    }
+}
+
 /// What a handler runs with: the engine, the client, the arguments, and the effects it logs.
 public typealias CommandHandler = (inout CommandContext) throws -> RESPValue
 
@@ -240,6 +255,8 @@ public struct CommandSpec: @unchecked Sendable {
     public var container: String?
     /// The module that registered it, if any.
     public var module: String?
+    /// Its INFO commandstats counters (shared by every copy of the spec).
+    public var stats = CommandStatsBox()
 
     public init(
         _ name: String, arity: Int, flags: CommandFlags = [], acl: ACLCategories = [],

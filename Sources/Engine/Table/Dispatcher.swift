@@ -80,15 +80,13 @@ public final class Dispatcher {
         case .failure(let e):
             // A command rejected while queueing dooms the transaction (EXECABORT).
             if client.multi != nil { client.multi!.failed = true }
-            if let s = engine.table.lookup(argv.first ?? []) {
-                engine.stats.commands[s.name, default: CommandStats()].rejectedCalls += 1
-            }
+            if let s = engine.table.lookup(argv.first ?? []) { s.stats.rejectedCalls += 1 }
             return errorReply(e)
         }
         for (i, gate) in gates.enumerated() {
             if let reply = gate(client, spec, argv) {
                 if reply.isError {
-                    engine.stats.commands[spec.fullName, default: CommandStats()].rejectedCalls += 1
+                    spec.stats.rejectedCalls += 1
                     // Rejected before queueing (ACL, OOM…) inside MULTI: EXEC will abort.
                     if client.multi != nil && i < queueGatePosition { client.multi!.failed = true }
                 }
@@ -126,11 +124,10 @@ public final class Dispatcher {
         }
         let elapsed = Engine.monotonicMicros() - start
         engine.stats.commandsProcessed += 1
-        var st = engine.stats.commands[spec.fullName, default: CommandStats()]
+        let st = spec.stats
         st.calls += 1
         st.microseconds += elapsed
         if failed { st.failedCalls += 1 }
-        engine.stats.commands[spec.fullName] = st
         return failed ? countError(reply) : reply
     }
 

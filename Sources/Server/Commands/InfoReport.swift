@@ -140,7 +140,8 @@ struct InfoReport {
             }
             return out
         case "commandstats":
-            return engine.stats.commands.sorted { $0.key < $1.key }.filter { $0.value.calls > 0 || $0.value.failedCalls > 0 || $0.value.rejectedCalls > 0 }.map { name, s in
+            let specs = engine.table.allSpecs.filter { $0.stats.calls > 0 || $0.stats.failedCalls > 0 || $0.stats.rejectedCalls > 0 }
+            return specs.map { ($0.fullName, $0.stats) }.sorted { $0.0 < $1.0 }.map { name, s in
                 let per = s.calls > 0 ? Double(s.microseconds) / Double(s.calls) : 0
                 return ("cmdstat_\(name)", "calls=\(s.calls),usec=\(s.microseconds),usec_per_call=\(InfoReport.format2(per)),rejected_calls=\(s.rejectedCalls),failed_calls=\(s.failedCalls)")
             }

@@ -158,6 +158,7 @@ enum ServerCommands {
                 docs: CommandDocs("Resets the server's statistics.", since: "2.0.0", group: "server"),
                 handler: { ctx in
                     ctx.engine.stats = EngineStats()
+                    for spec in ctx.engine.table.allSpecs { spec.stats.reset() }
                     server.statConnectionsReceived.withLockedValue { $0 = 0 }
                     server.statRejectedConnections.withLockedValue { $0 = 0 }
                     return .ok
