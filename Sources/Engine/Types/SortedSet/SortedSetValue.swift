@@ -57,6 +57,8 @@ public struct SortedSetValue: CollectionValue {
     /// Adds or updates; returns true if the member was added.
     @discardableResult
     public mutating func set(_ member: Bytes, _ score: Double) -> Bool {
+        // A listpack stores scores as text where -0 becomes "0" (Redis's d2string).
+        let score = !isSkiplist && score == 0 ? 0.0 : score
         if let old = scores.get(member) {
             if old == score { return false }
             list.remove(member, old)
