@@ -56,13 +56,21 @@ public enum CommandCommand {
         let (first, last, step) = spec.legacyKeyRange
         return .array([
             .bulk(spec.fullName), .integer(Int64(spec.arity)),
-            .set(spec.flags.names.map { .simple($0) }),
+            .set((spec.flags.names + (hasMovableKeys(spec) ? ["movablekeys"] : [])).map { .simple($0) }),
             .integer(Int64(first)), .integer(Int64(last)), .integer(Int64(step)),
             .set(spec.aclCategories.names.map { .simple("@" + $0) }),
             .set([]),
             .array(spec.keySpecs.map(keySpec)),
             .array(spec.subcommands.sorted { $0.name < $1.name }.map(info)),
         ])
+    }
+
+    /// Redis derives `movablekeys` for a command whose keys are not all at fixed positions.
+    static func hasMovableKeys(_ spec: CommandSpec) -> Bool {
+        spec.keySpecs.contains { k in
+            guard case .index = k.begin, case .range = k.find else { return true }
+            return false
+        }
     }
 
     static func keySpec(_ k: KeySpec) -> RESPValue {
