@@ -38,11 +38,12 @@ public enum LZF {
 
     /// Compresses with the same choices as liblzf's "very fast" mode that Redis builds (16-bit
     /// hash of three bytes, re-hashing two positions after a match), so Mnemo writes the same
-    /// bytes Redis does. Returns nil when the result would not be smaller than the input.
+    /// bytes Redis does. Returns nil unless it saves at least four bytes: Redis gives liblzf an
+    /// output buffer of `len - 4` (rdbSaveLzfStringObject) and stores the string raw otherwise.
     public static func compress(_ input: [UInt8]) -> [UInt8]? {
         let n = input.count
-        if n < 4 { return nil }
-        let maxOut = n - 1
+        if n <= 4 { return nil }
+        let maxOut = n - 4
         let hashBits: UInt32 = 16
         var table = [Int](repeating: -1, count: 1 << 16)
         var out = [UInt8](repeating: 0, count: n + 16)
@@ -117,7 +118,7 @@ public enum LZF {
         }
         out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
         if lit == 0 { op -= 1 }
-        guard op < n else { return nil }
+        guard op <= maxOut else { return nil }
         return Array(out[0..<op])
     }
 }

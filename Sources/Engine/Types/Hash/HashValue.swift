@@ -6,7 +6,7 @@
 ///   any field or value longer than `maxListpackValue` bytes. Conversion is one-way.
 public struct HashValue: CollectionValue {
     /// Redis's defaults: `hash-max-listpack-entries` and `hash-max-listpack-value`.
-    public static let maxListpackEntries = 128
+    public static let maxListpackEntries = 512
     public static let maxListpackValue = 64
 
     @usableFromInline var pairs: [(field: Bytes, value: Bytes)] = []
