@@ -318,6 +318,30 @@ func arr(_ items: String...) -> RESPValue { .array(items.map { bulk($0) }) }
         #expect(s.engine.blocking.blockedCount == 0)
     }
 
+    /// A served client's next pipelined command runs only after every waiter the change can
+    /// serve has been served (Redis resumes unblocked clients after handling ready keys).
+    @Test func servedClientResumesAfterOtherWaitersAreServed() {
+        let s = TestServer()
+        let a = s.engine.newClient()
+        let b = s.engine.newClient()
+        var served: [Int64: [RESPValue]] = [:]
+        var aPipeline = [["BLPOP", "k", "0"]]  // what A sent after its first BLPOP
+        s.engine.blocking.onUnblocked = { c, reply in
+            served[c.id, default: []].append(reply)
+            if c === a, !aPipeline.isEmpty {
+                let next = aPipeline.removeFirst()
+                _ = self.exec(s, a, next[0], next[1], next[2])
+            }
+        }
+        exec(s, a, "BLPOP", "k", "0")
+        exec(s, b, "BLPOP", "k", "0")
+        exec(s, s.client, "RPUSH", "k", "1", "2")
+        #expect(served[a.id] == [arr("k", "1")])
+        #expect(served[b.id] == [arr("k", "2")])
+        #expect(a.blocked != nil)  // A's second BLPOP found nothing left and waits
+        #expect(b.blocked == nil)
+    }
+
     @Test func blmoveServedLaterLogsLmove() {
         let (s, sink, served) = blockingServer()
         let w = s.engine.newClient()

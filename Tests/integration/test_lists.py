@@ -296,6 +296,37 @@ def test_pipelined_commands_after_a_blocking_one_keep_their_order(mnemo, r):
         s.close()
 
 
+def test_served_client_next_pipelined_pop_queues_behind_other_waiters(mnemo, r):
+    a, b = raw(mnemo), raw(mnemo)
+    try:
+        a.sendall(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n" * 2)
+        wait_blocked(r, 1)
+        send(b, "BLPOP", "q", "0")
+        wait_blocked(r, 2)
+        r.rpush("q", "1", "2")
+        # B was queued before A's second BLPOP ran: it gets the second element.
+        assert read_until(b, lambda d: d.count(b"\r\n") >= 5) == b"*2\r\n$1\r\nq\r\n$1\r\n2\r\n"
+        wait_blocked(r, 1)  # A's second BLPOP waits for the next element
+        r.rpush("q", "3")
+        assert read_until(a, lambda d: d.count(b"\r\n") >= 10) == b"*2\r\n$1\r\nq\r\n$1\r\n1\r\n" * 1 + \
+            b"*2\r\n$1\r\nq\r\n$1\r\n3\r\n"
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.xfail(strict=True, reason="Mnemo holds the replies of a pipelined batch until a blocking "
+                   "command in it is served; Redis sends the replies before it at once")
+def test_replies_before_a_blocking_command_are_sent_at_once(mnemo, r):
+    s = raw(mnemo)
+    try:
+        s.sendall(b"*1\r\n$4\r\nPING\r\n*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n")
+        wait_blocked(r, 1)
+        assert read_until(s, lambda d: d.endswith(b"\r\n"), timeout=1) == b"+PONG\r\n"
+    finally:
+        s.close()
+
+
 def test_waiter_keeps_waiting_when_key_becomes_another_type(mnemo, r):
     s = raw(mnemo)
     try:

@@ -84,6 +84,11 @@ public final class BlockingRegistry {
     /// Serves clients blocked on keys that changed, in FIFO order per key. Each served
     /// command's effects are committed as their own record.
     public func serveReady(_ engine: Engine, _ dispatcher: Dispatcher) {
+        // Served clients resume (and run their next pipelined commands) only once every ready
+        // key has been handled, as Redis does: otherwise a served client's next blocking pop
+        // could take what belongs to the waiters queued behind it.
+        var served: [(Client, RESPValue)] = []
+        defer { for (client, reply) in served { onUnblocked?(client, reply) } }
         while !ready.isEmpty {
             let k = ready.removeFirst()
             readySet.remove(k)
@@ -106,7 +111,7 @@ public final class BlockingRegistry {
                 guard let reply else { break }  // the key has nothing left for the next waiters either
                 remove(client)
                 engine.commitEffects()
-                onUnblocked?(client, reply)
+                served.append((client, reply))
             }
         }
     }
