@@ -759,3 +759,17 @@ def test_port_0_unix_socket_only(mnemo_factory, tmp_path):
         s.sendall(b"SHUTDOWN NOSAVE\r\n")
         recv_until_closed(s, timeout=10)
     assert srv.wait_exit(timeout=10) == 0
+
+
+@pytest.mark.xfail(reason="server bug: CLIENT KILL replies before the victim is unregistered, so a CLIENT "
+                          "LIST right after it can still show the killed client (Redis frees it at once; "
+                          "redis-py's test_client_kill_filter_by_id/addr fail on this)", strict=False)
+def test_client_kill_is_immediately_visible_in_client_list(mnemo, r):
+    for i in range(20):
+        victim = mnemo.client(decode_responses=True)
+        victim.client_setname(f"victim-{i}")
+        vid = victim.client_id()
+        assert r.execute_command("CLIENT", "KILL", "ID", vid) == 1
+        names = [c["name"] for c in r.client_list()]
+        victim.close()
+        assert f"victim-{i}" not in names
