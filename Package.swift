@@ -31,10 +31,14 @@ let package = Package(
             name: "Persistence",
             dependencies: ["Engine", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The module host's C side: the ctx layout (GetApi first), GetApi's registry, the
+        // variadic API entry points and the dict API.
+        .target(name: "ModuleABI"),
+        .target(name: "Modules", dependencies: ["Engine", "RESP", "ModuleABI"]),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "Persistence", "CLua",
+                "RESP", "Engine", "Persistence", "CLua", "Modules",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -51,6 +55,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "Engine", "RESP", "ModuleABI"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CLua"]),
     ],

@@ -41,6 +41,8 @@ public enum KeyspaceDigest {
                 h.update(item)
             }
             return h.finalize()
+        case .module(let m):
+            return SHA1.hash(Bytes(m.type.name) + [0] + m.type.digest(m))
         }
     }
 

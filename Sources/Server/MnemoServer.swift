@@ -7,6 +7,7 @@ import Dispatch
 import Persistence
 import Engine
 import Logging
+import Modules
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -49,6 +50,8 @@ public final class MnemoServer: @unchecked Sendable {
     public var statConnectionsReceived = NIOLockedValueBox<Int64>(0)
     public var statRejectedConnections = NIOLockedValueBox<Int64>(0)
     var persistence: PersistenceHooks?
+    /// Native modules (MODULE LOAD, `loadmodule`).
+    public private(set) var moduleHost: ModuleHost?
     public static let version = "0.1.0"
     /// What clients see as the server version: Redis 7.0-compatible.
     public static let redisVersion = "7.0.15"
@@ -102,6 +105,7 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
+        moduleHost = installModules()
         scripting = installScripting()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
@@ -137,6 +141,8 @@ public final class MnemoServer: @unchecked Sendable {
         let controller = PersistenceController(server: self)
         persistence = controller
         // Recovery starts on the engine; the log replay continues in chunks after we listen.
+        // Modules first: their commands and data types must exist when the snapshot and log load.
+        try engineLoop.submit { try self.loadConfiguredModules() }.wait()
         try engineLoop.submit { try controller.recover() }.wait()
         let bindAddresses = config["bind"].split(separator: " ").map(String.init)
         let port = config.int("port")

@@ -71,6 +71,15 @@ public final class Engine {
         for spec in specs { table.add(spec) }
     }
 
+    /// Removes a command (MODULE UNLOAD takes back a module's commands).
+    public func unregister(_ name: String) { table.remove(name) }
+
+    /// Replaces a registered command's spec (a module adding subcommands or command info).
+    public func replace(_ spec: CommandSpec) {
+        table.remove(spec.name)
+        table.add(spec)
+    }
+
     public func newClient(address: String = "", localAddress: String = "") -> Client {
         let c = Client(id: nextClientID, address: address, localAddress: localAddress, now: Engine.wallClockMs())
         nextClientID += 1

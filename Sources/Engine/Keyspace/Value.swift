@@ -6,6 +6,8 @@ public enum Value {
     case list(ListValue)
     case set(SetValue)
     case zset(SortedSetValue)
+    /// A module-defined data type's value.
+    case module(ModuleValue)
 
     public var typeName: String {
         switch self {
@@ -14,6 +16,7 @@ public enum Value {
         case .list: return "list"
         case .set: return "set"
         case .zset: return "zset"
+        case .module(let m): return m.type.name
         }
     }
 
@@ -27,6 +30,7 @@ public enum Value {
         case .list(let l): return l.encoding
         case .set(let s): return s.encoding
         case .zset(let z): return z.encoding
+        case .module: return "raw"
         }
     }
 

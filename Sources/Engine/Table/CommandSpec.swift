@@ -23,9 +23,11 @@ public struct CommandFlags: OptionSet, Sendable, Hashable {
     public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 15)
     public static let allowOOM = CommandFlags(rawValue: 1 << 16)
     public static let sentinel = CommandFlags(rawValue: 1 << 17)
+    /// Registered by a module (COMMAND INFO shows `module`).
+    public static let module = CommandFlags(rawValue: 1 << 18)
 
     static let names: [(CommandFlags, String)] = [
-        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
+        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.module, "module"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
         (.fast, "fast"), (.noAuth, "no_auth"), (.noMulti, "no_multi"),
@@ -282,6 +284,8 @@ public struct CommandSpec: @unchecked Sendable {
 
     /// The declared categories plus the ones Redis implies from the flags.
     public var aclCategories: ACLCategories {
+        // As Redis 7.0: a module command is in the categories it declares only (and @all).
+        if module != nil { return categories }
         var c = categories
         if flags.contains(.write) { c.insert(.write) }
         if flags.contains(.readonly) && !c.contains(.scripting) { c.insert(.read) }

@@ -16,6 +16,7 @@ public enum RDBValueCodec {
         case .list(let l): return ListRDB.typeByte(l)
         case .set(let s): return SetRDB.typeByte(s)
         case .zset(let z): return SortedSetRDB.typeByte(z)
+        case .module: return .module2
         }
     }
 
@@ -26,6 +27,7 @@ public enum RDBValueCodec {
         case .list(let l): ListRDB.write(l, to: &w)
         case .set(let s): SetRDB.write(s, to: &w)
         case .zset(let z): SortedSetRDB.write(z, to: &w)
+        case .module(let m): ModuleRDB.write(m, to: &w)
         }
     }
 
@@ -42,6 +44,8 @@ public enum RDBValueCodec {
             return .set(try SetRDB.read(t, from: &r))
         case .zset, .zset2, .zsetListpack, .zsetZiplist:
             return .zset(try SortedSetRDB.read(t, from: &r))
+        case .module2:
+            return .module(try ModuleRDB.read(from: &r))
         default:
             throw RDBError("RDB value type \(t) is not supported")
         }

@@ -88,12 +88,15 @@ public struct ConfigDirective {
 public final class ServerConfig {
     public private(set) var directives: [String: ConfigDirective] = [:]
     public private(set) var values: [String: String] = [:]
+    /// The `loadmodule` directives: path then the module's arguments.
+    public private(set) var moduleLoads: [[String]] = []
     private var order: [String] = []
     /// Called after values change (CONFIG SET), with the names that changed; throws to refuse.
     public var onChange: (([String]) throws -> Void)?
 
     public init() {
         for d in ServerConfig.standardDirectives + PersistenceController.directives { register(d) }
+        for d in MnemoServer.moduleDirectives { register(d) }
     }
 
     public func register(_ d: ConfigDirective) {
@@ -109,6 +112,12 @@ public final class ServerConfig {
     /// Sets at load time (no mutability check).
     public func load(_ name: String, _ args: [String]) throws {
         let key = ServerConfig.canonicalName(name)
+        // `loadmodule path [args…]` may repeat: each one is kept, in order (not a CONFIG parameter).
+        if key == "loadmodule" {
+            guard !args.isEmpty else { throw ConfigError("wrong number of arguments") }
+            moduleLoads.append(args)
+            return
+        }
         guard let d = directives[key] else { throw ConfigError("Bad directive or wrong number of arguments") }
         values[key] = try d.normalize(args)
     }
