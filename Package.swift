@@ -36,9 +36,16 @@ let package = Package(
         .target(name: "ModuleABI"),
         .target(name: "Modules", dependencies: ["Engine", "RESP", "ModuleABI"]),
         .target(
+            name: "PubSub",
+            dependencies: [
+                "Engine", "RESP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "Persistence", "CLua", "Modules",
+                "RESP", "Engine", "Persistence", "CLua", "Modules", "PubSub",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -58,6 +65,7 @@ let package = Package(
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Engine", "RESP", "ModuleABI"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CLua"]),
+        .testTarget(name: "PubSubTests", dependencies: ["PubSub", "Engine", "RESP"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -35,6 +35,7 @@ public struct CommandContext {
             if !client.noTouch && now - e!.lastAccess >= 1000 { engine.databases[client.db].touch(key, now: now) }
         } else {
             engine.stats.keyspaceMisses += 1
+            engine.notify(.keyMiss, "keymiss", db: client.db, key: key)
         }
         return e
     }

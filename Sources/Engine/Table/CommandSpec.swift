@@ -250,6 +250,8 @@ public struct CommandSpec: @unchecked Sendable {
     public var flags: CommandFlags
     public var categories: ACLCategories
     public var keySpecs: [KeySpec]
+    /// Channel arguments of pub/sub commands (for ACL), if any.
+    public var channels: ChannelSpec?
     public var docs: CommandDocs
     public var subcommands: [CommandSpec]
     public var handler: CommandHandler?

@@ -147,6 +147,7 @@ enum ClientCommand {
         let idle = (now - c.lastInteraction) / 1000
         var flags = ""
         if c.replyMode == .off { flags += "" }
+        if c.kind == "pubsub" { flags += "P" }
         if c.blocked != nil { flags += "b" }
         if c.noEvict { flags += "e" }
         if c.noTouch { flags += "T" }

@@ -116,6 +116,7 @@ struct InfoReport {
                 ("keyspace_misses", String(engine.stats.keyspaceMisses)),
                 ("pubsub_channels", String(server.pubsubCounts().channels)),
                 ("pubsub_patterns", String(server.pubsubCounts().patterns)),
+                ("pubsubshard_channels", String(server.pubsub.registry.shardChannels.count)),
                 ("total_error_replies", String(engine.stats.totalErrorReplies)),
                 ("total_reads_processed", String(engine.stats.commandsProcessed)),
             ]

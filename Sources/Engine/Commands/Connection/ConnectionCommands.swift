@@ -19,6 +19,11 @@ public enum ConnectionCommands {
 
     static func ping(_ ctx: inout CommandContext) throws -> RESPValue {
         if ctx.argv.count > 2 { throw RedisError.wrongArity("ping") }
+        // RESP2 clients in subscribed mode get a multi-bulk (they parse everything as messages).
+        let c = ctx.client
+        if c.resp == .resp2 && c.subscriptions + c.patternSubscriptions + c.shardSubscriptions > 0 {
+            return .array([.bulk("pong"), .bulk(ctx.argv.count == 2 ? ctx.argv[1] : [])])
+        }
         return ctx.argv.count == 2 ? .bulk(ctx.argv[1]) : .simple("PONG")
     }
 

@@ -99,6 +99,7 @@ public enum KeyCommands {
         var n: Int64 = 0
         for key in ctx.argv.dropFirst() where ctx.delete(key) {
             ctx.emit([Bytes("DEL"), key])
+            ctx.notify(.generic, "del", key)
             n += 1
         }
         return .integer(n)
@@ -132,6 +133,8 @@ public enum KeyCommands {
         ctx.engine.keyChanged(ctx.db, src)
         ctx.engine.keyChanged(ctx.db, dst)
         ctx.emit([Bytes("RENAME"), src, dst])
+        ctx.notify(.generic, "rename_from", src)
+        ctx.notify(.generic, "rename_to", dst)
         return nx ? .integer(1) : .ok
     }
 
@@ -167,6 +170,7 @@ public enum KeyCommands {
         ctx.engine.databases[target].set(dst, entry)
         ctx.engine.keyChanged(target, dst)
         ctx.emitVerbatim()
+        ctx.engine.notify(.generic, "copy_to", db: target, key: dst)
         return .integer(1)
     }
 
@@ -181,6 +185,8 @@ public enum KeyCommands {
         ctx.engine.keyChanged(ctx.db, key)
         ctx.engine.keyChanged(target, key)
         ctx.emitVerbatim()
+        ctx.notify(.generic, "move_from", key)
+        ctx.engine.notify(.generic, "move_to", db: target, key: key)
         return .integer(1)
     }
 

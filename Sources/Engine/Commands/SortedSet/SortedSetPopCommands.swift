@@ -71,13 +71,15 @@ extension SortedSetCommands {
         for key in keys {
             guard let e = ctx.lookup(key) else { continue }
             guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
+            let c = ctx
             let popped = try ctx.mutate(key, as: SortedSetValue.self, create: false) { z -> ([(member: Bytes, score: Double)], Bool) in
                 let els = z.elements(fromRank: max ? z.count - 1 : 0, limit: count, reverse: max)
                 for el in els { z.remove(el.member) }
+                // Redis reports the pop before the "del" of an emptied key.
+                if !els.isEmpty { c.notify(.zset, max ? "zpopmax" : "zpopmin", key) }
                 return (els, !els.isEmpty)
             } ?? []
             if popped.isEmpty { continue }
-            ctx.notify(.zset, max ? "zpopmax" : "zpopmin", key)
             ctx.emit([Bytes("ZREM"), key] + popped.map(\.member))
             switch form {
             case .plain(let nested):

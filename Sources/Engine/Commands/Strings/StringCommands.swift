@@ -154,7 +154,9 @@ public enum StringCommands {
         if o.keepTTL, let e = existing { entry.expireAt = e.expireAt }
         if let at = o.expireAt { entry.expireAt = at }
         ctx.set(key, entry)
+        ctx.notify(.string, "set", key)
         if let at = o.expireAt {
+            ctx.notify(.generic, "expire", key)
             ctx.emit([Bytes("SET"), key, value, Bytes("PXAT"), Numbers.format(at)])
         } else if o.keepTTL {
             ctx.emit([Bytes("SET"), key, value, Bytes("KEEPTTL")])
@@ -189,6 +191,7 @@ public enum StringCommands {
         guard let s = try ctx.string(key) else { return .null }
         ctx.delete(key)
         ctx.emit([Bytes("DEL"), key])
+        ctx.notify(.generic, "del", key)
         return .bulk(s)
     }
 
@@ -204,13 +207,16 @@ public enum StringCommands {
             if (o.expire!.unit == .exat || o.expire!.unit == .pxat) && at <= ctx.now && !ctx.engine.isReplaying {
                 ctx.delete(key)
                 ctx.emit([Bytes("DEL"), key])
+                ctx.notify(.generic, "del", key)
             } else {
                 ctx.setExpire(key, at)
                 ctx.emit([Bytes("PEXPIREAT"), key, Numbers.format(at)])
+                ctx.notify(.generic, "expire", key)
             }
         } else if o.persist, let e = ctx.lookup(key), e.expireAt != 0 {
             ctx.setExpire(key, 0)
             ctx.emit([Bytes("PERSIST"), key])
+            ctx.notify(.generic, "persist", key)
         }
         return .bulk(s)
     }
@@ -237,6 +243,7 @@ public enum StringCommands {
         }
         for i in stride(from: 1, to: ctx.argv.count, by: 2) {
             ctx.set(ctx.argv[i], Entry(value: .string(ctx.argv[i + 1])))
+            ctx.notify(.string, "set", ctx.argv[i])
         }
         // MSETNX succeeded: it is an MSET now, whatever the keyspace looks like on replay.
         ctx.emit([Bytes("MSET")] + ctx.argv.dropFirst())

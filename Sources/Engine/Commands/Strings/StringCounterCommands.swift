@@ -52,6 +52,7 @@ extension StringCommands {
         if overflow { throw RedisError.overflow }
         ctx.set(key, Entry(value: .string(Numbers.format(sum)), expireAt: existing?.expireAt ?? 0))
         ctx.emitVerbatim()
+        ctx.notify(.string, "incrby", key)
         return .integer(sum)
     }
 
@@ -71,6 +72,7 @@ extension StringCommands {
         ctx.set(key, Entry(value: .string(result), expireAt: existing?.expireAt ?? 0))
         // The float arithmetic and formatting are resolved here: replay sets the result.
         ctx.emit([Bytes("SET"), key, result, Bytes("KEEPTTL")])
+        ctx.notify(.string, "incrbyfloat", key)
         return .bulk(result)
     }
 }

@@ -61,6 +61,7 @@ extension StringCommands {
             guard let e = ctx.lookup(key) else {
                 ctx.set(key, Entry(value: .string(tail)))
                 ctx.emitVerbatim()
+                ctx.notify(.string, "append", key)
                 return .integer(Int64(tail.count))
             }
             guard case .string(let s) = e.value else { throw RedisError.wrongType }
@@ -72,6 +73,8 @@ extension StringCommands {
             ctx.updateString(key) { $0.append(contentsOf: tail) }
             ctx.emitVerbatim()
         }
+        // Redis notifies even when the appended string is empty.
+        ctx.notify(.string, "append", key)
         return .integer(Int64(length))
     }
 
@@ -105,6 +108,7 @@ extension StringCommands {
                 s.append(contentsOf: value)
                 ctx.set(key, Entry(value: .string(s)))
                 ctx.emitVerbatim()
+                ctx.notify(.string, "setrange", key)
                 return .integer(Int64(s.count))
             }
             guard case .string(let old) = e.value else { throw RedisError.wrongType }
@@ -120,6 +124,7 @@ extension StringCommands {
             length = s.count
         }
         ctx.emitVerbatim()
+        ctx.notify(.string, "setrange", key)
         return .integer(Int64(length))
     }
 
