@@ -12,6 +12,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PubSub
 import RESP
 import Scripting
 
@@ -77,6 +78,10 @@ public final class MnemoServer: @unchecked Sendable {
     /// What FUNCTION libraries a snapshot should carry (the scripting family replaces this).
     var functionsForSnapshot: () -> [Bytes] = { [] }
     var pubsubCounts: () -> (channels: Int, patterns: Int) = { (0, 0) }
+    /// Channels, patterns, shard channels, PUBLISH fan-out, keyspace notifications.
+    let pubsub = PubSubHub()
+    /// `client-output-buffer-limit`, read by the sessions on the I/O loops.
+    let outputLimits = NIOLockedValueBox(OutputBufferLimits())
     var persistenceInfo: () -> [(String, String)] = {
         [("loading", "0"), ("async_loading", "0"), ("rdb_changes_since_last_save", "0"),
          ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", "0"), ("rdb_last_bgsave_status", "ok"),
@@ -107,6 +112,7 @@ public final class MnemoServer: @unchecked Sendable {
         engine.register(ServerCommands.specs(self))
         moduleHost = installModules()
         scripting = installScripting()
+        installPubSub()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }
@@ -119,6 +125,7 @@ public final class MnemoServer: @unchecked Sendable {
             case "hz": engine.settings.hz = config.int(name)
             case "active-expire-effort": engine.settings.activeExpireEffort = config.int(name)
             case "loglevel": logger.logLevel = MnemoServer.logLevel(config["loglevel"])
+            case "notify-keyspace-events", "client-output-buffer-limit": applyPubSubConfig()
             default: break
             }
         }
@@ -292,14 +299,19 @@ public final class MnemoServer: @unchecked Sendable {
                 engine.beginExecution()
                 client.lastInteraction = engine.commandTime
                 let db = client.db
+                pubsub.executingClient = client.id
                 let reply = dispatcher.execute(argv, client: client)
                 let record = engine.commitEffects()
+                var commandBarrier: UInt64 = 0
                 if let p = persistence {
-                    barrier = max(barrier, p.commandBarrier(dispatcher.lastResolved, argv, db: db, record: record))
+                    commandBarrier = p.commandBarrier(dispatcher.lastResolved, argv, db: db, record: record)
+                    barrier = max(barrier, commandBarrier)
                 }
+                pubsubAfterCommand(barrier: commandBarrier, output: &out)
                 if client.blocked != nil {
                     suspended[client.id] = SuspendedBatch(remaining: batch[i...], output: out)
                     if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
+                    pubsubFlush()
                     return BatchResult(output: out, close: false, barrier: 0, suspended: true)
                 }
                 encodeReply(reply, for: client, into: &out)
@@ -312,6 +324,7 @@ public final class MnemoServer: @unchecked Sendable {
             }
             if close { break }
         }
+        pubsubFlush()
         return BatchResult(output: out, close: close, barrier: barrier, suspended: false)
     }
 
@@ -356,6 +369,7 @@ public final class MnemoServer: @unchecked Sendable {
     func clientDisconnected(_ c: Client) {
         sessions[c.id] = nil
         suspended[c.id] = nil
+        pubsub.registry.removeAll(c)
         engine.removeClient(c)
     }
 
@@ -384,6 +398,7 @@ public final class MnemoServer: @unchecked Sendable {
         if activeExpireEnabled {
             engine.activeExpireCycle(budgetMicros: Int64(1_000_000 / hz / 4))
             engine.commitEffects()
+            pubsubFlush()
         }
         let nowMs = Engine.wallClockMs()
         if nowMs - opsSample.time >= 1000 {

@@ -1,5 +1,6 @@
 import Engine
 import NIOCore
+import PubSub
 import RESP
 
 /// What a connection hands the engine: a decoded command, or the protocol error that ends it.
@@ -25,7 +26,19 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     private var readPaused = false
     static let maxPendingBeforePause = 4096
 
-    private let eventLoop: EventLoop
+    let eventLoop: EventLoop
+    /// Engine side: the next ticket. Replies and pub/sub messages get tickets on the engine in
+    /// the order they are produced; this loop writes them in ticket order (`arrive`).
+    private var ticketCounter: UInt64 = 0
+    /// I/O side: the next ticket to write, and items that arrived before their turn.
+    private var nextTicket: UInt64 = 0
+    private var parked: [UInt64: Outgoing] = [:]
+    private var outputTracker = OutputBufferTracker()
+
+    enum Outgoing {
+        case reply(ByteBuffer, close: Bool, pubsub: Bool)
+        case messages([ByteBuffer])
+    }
 
     init(server: MnemoServer, eventLoop: EventLoop) {
         self.server = server
@@ -104,16 +117,67 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     /// On the engine: sends a finished batch's replies once they are durable.
     func complete(_ result: BatchResult) {
+        let ticket = takeTicket()
+        let pubsub = client.kind == "pubsub"
         server.whenDurable(result.barrier) {
-            self.eventLoop.execute { self.deliver(result.output, close: result.close) }
+            self.eventLoop.execute { self.arrive(ticket, .reply(result.output, close: result.close, pubsub: pubsub)) }
         }
     }
 
-    private func deliver(_ output: ByteBuffer, close: Bool) {
+    /// On the engine: the place of the next reply or message in this connection's output.
+    func takeTicket() -> UInt64 {
+        defer { ticketCounter += 1 }
+        return ticketCounter
+    }
+
+    /// On the I/O loop: writes `item` when its turn comes, then any parked items that follow.
+    func arrive(_ ticket: UInt64, _ item: Outgoing) {
+        guard ticket == nextTicket else {
+            parked[ticket] = item
+            return
+        }
+        var item = item
+        while true {
+            nextTicket += 1
+            switch item {
+            case .reply(let output, let close, let pubsub): deliver(output, close: close, pubsub: pubsub)
+            case .messages(let buffers): push(buffers)
+            }
+            guard !parked.isEmpty, let next = parked.removeValue(forKey: nextTicket) else { return }
+            item = next
+        }
+    }
+
+    /// Pub/sub messages (buffers shared with other subscribers).
+    private func push(_ buffers: [ByteBuffer]) {
+        guard let context, !closing else { return }
+        for b in buffers { context.write(wrapOutboundOut(b), promise: nil) }
+        context.flush()
+        enforceOutputLimit(context, pubsub: true)
+    }
+
+    /// `client-output-buffer-limit`: bytes written but not yet taken by the socket.
+    private func enforceOutputLimit(_ context: ChannelHandlerContext, pubsub: Bool) {
+        let limits = server.outputLimits.withLockedValue { $0 }
+        let limit = pubsub ? limits.pubsub : limits.normal
+        if limit.isUnlimited { return }
+        let queued = Int64((try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0)
+        if queued == 0 && outputTracker.softLimitReachedAt == 0 { return }
+        guard outputTracker.exceeds(limit, queued: queued, nowMs: Engine.wallClockMs()) else { return }
+        // Logged before the close reaches the engine, so the log shows the client's subscriptions.
+        server.engineLoop.execute { self.server.outputLimitExceeded(self.client, queued: queued, pubsub: pubsub) }
+        closing = true
+        pending.removeAll()
+        context.close(promise: nil)
+    }
+
+    private func deliver(_ output: ByteBuffer, close: Bool, pubsub: Bool) {
         inFlight = false
         guard let context else { return }
         if output.readableBytes > 0 {
             context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            enforceOutputLimit(context, pubsub: pubsub)
+            if closing { return }
         }
         if close {
             closing = true
