@@ -6,6 +6,15 @@ public protocol ClientConnection: AnyObject {
     func closeAfterReplies()
 }
 
+/// Where a command runs, as ACL LOG's `context` reports it.
+public enum ExecutionContext: Sendable {
+    case toplevel
+    /// Queued in, or run by, MULTI/EXEC.
+    case multi
+    /// Called by a script or function (redis.call / redis.pcall).
+    case lua
+}
+
 /// A client's state as the engine and the dispatcher see it. Touched only on the engine.
 public final class Client {
     public enum ReplyMode: Sendable { case on, off, skipNext, skipping }
@@ -16,6 +25,10 @@ public final class Client {
     public var resp: RESPVersion = .resp2
     public var user = "default"
     public var authenticated = true
+    /// The ACL user object this client runs as (owned by the ACL target; nil = unrestricted).
+    public var aclUser: AnyObject?
+    /// Set by EXEC (.multi) and the scripting engine on its client (.lua) while they run commands.
+    public var executionContext: ExecutionContext = .toplevel
     public var replyMode: ReplyMode = .on
     public var address: String
     public var localAddress: String

@@ -55,6 +55,9 @@ public final class Engine {
     public private(set) var commandTime: Int64 = 0
     /// Set while loading the log: effects are applied, not logged again.
     public var isReplaying = false
+    /// Set by ACL: whether the client's user may run the command on any key it reads (Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess`; SORT's BY/GET patterns need it). nil = yes.
+    public var aclFullKeyAccess: ((Client, CommandSpec, [Bytes]) -> Bool)?
     public var rng = SystemRandomNumberGenerator()
     /// Changes since the last snapshot (`save` rules, INFO rdb_changes_since_last_save).
     public var dirty: Int64 = 0

@@ -231,6 +231,8 @@ public final class CommandStatsBox: @unchecked Sendable {
     public var microseconds: Int64 = 0
     public var rejectedCalls: Int64 = 0
     public var failedCalls: Int64 = 0
+    /// The spec's number in the command table (ACL command bitmaps index by it); -1 until added.
+    public internal(set) var id = -1
     public init() {}
     public func reset() {
         calls = 0
@@ -261,6 +263,11 @@ public struct CommandSpec: @unchecked Sendable {
     public var module: String?
     /// Its INFO commandstats counters (shared by every copy of the spec).
     public var stats = CommandStatsBox()
+    /// Finds the keys when the key specs cannot (Redis's getkeys_proc, e.g. SORT's STORE): used
+    /// instead of the specs by `keyPositions`, so ACL, GETKEYS and WATCH see every key.
+    public var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])?
+    /// The spec's number in the command table (see `CommandStatsBox.id`).
+    @inline(__always) public var id: Int { stats.id }
 
     public init(
         _ name: String, arity: Int, flags: CommandFlags = [], acl: ACLCategories = [],
@@ -301,6 +308,7 @@ public struct CommandSpec: @unchecked Sendable {
 
     /// Positions of every key in `argv`, with the spec that found it.
     public func keyPositions(_ argv: [Bytes]) -> [(Int, KeySpec)] {
+        if let getKeys { return getKeys(argv) }
         var out: [(Int, KeySpec)] = []
         for spec in keySpecs where !spec.flags.contains(.notKey) {
             for p in spec.positions(argv) { out.append((p, spec)) }

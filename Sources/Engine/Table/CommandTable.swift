@@ -4,6 +4,8 @@ public struct CommandTable: @unchecked Sendable {
     /// The same specs keyed by their lowercase and uppercase bytes, so the usual spellings
     /// are found without building a string.
     private var byBytes: [Bytes: CommandSpec] = [:]
+    /// Next spec id (ids are never reused, so ACL bitmaps stay valid when commands come and go).
+    public private(set) var nextID = 0
 
     public init(_ specs: [CommandSpec]) {
         for s in specs { add(s) }
@@ -13,9 +15,13 @@ public struct CommandTable: @unchecked Sendable {
         precondition(commands[spec.name] == nil, "command \(spec.name) declared twice")
         var s = spec
         s.stats = CommandStatsBox()
+        s.stats.id = nextID
+        nextID += 1
         s.subcommands = s.subcommands.map { sub in
             var c = sub
             c.stats = CommandStatsBox()
+            c.stats.id = nextID
+            nextID += 1
             return c
         }
         commands[spec.name] = s

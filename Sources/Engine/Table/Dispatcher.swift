@@ -29,9 +29,10 @@ public final class Dispatcher {
     /// Index of the MULTI queueing gate in `gates`; gates inserted before it run first.
     private(set) var queueGatePosition = 0
 
-    /// Adds a gate that must run before MULTI queueing (ACL, LOADING, MISCONF…).
-    public func insertGate(_ gate: @escaping DispatchGate) {
-        gates.insert(gate, at: queueGatePosition)
+    /// Adds a gate that must run before MULTI queueing (ACL, LOADING, MISCONF…); `first` puts
+    /// it before every other gate (auth/ACL comes first on a command's path).
+    public func insertGate(first: Bool = false, _ gate: @escaping DispatchGate) {
+        gates.insert(gate, at: first ? 0 : queueGatePosition)
         queueGatePosition += 1
     }
 

@@ -97,6 +97,7 @@ public final class ServerConfig {
     public init() {
         for d in ServerConfig.standardDirectives + PersistenceController.directives { register(d) }
         for d in MnemoServer.pubsubDirectives(self) { register(d) }
+        for d in MnemoServer.aclDirectives { register(d) }
         for d in MnemoServer.moduleDirectives { register(d) }
     }
 

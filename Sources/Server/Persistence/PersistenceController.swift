@@ -240,6 +240,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             engine.databases = loaded.databases
             snapshotSequence = loaded.sequence
             server.loadedFunctions = loaded.functions
+            server.snapshotAuxLoaded(loaded.aux)
         }
         var last = snapshotSequence
         var records: [LogRecord] = []
@@ -349,7 +350,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     func saveSynchronously() throws -> UInt64 {
         let seq = lastSequence
         let bytes = RDBFile.serialize(engine.databases, sequence: seq, now: Engine.wallClockMs(),
-                                      usedMemory: InfoReport.memoryBytes().used, functions: server.functionsForSnapshot())
+                                      usedMemory: InfoReport.memoryBytes().used, extraAux: server.snapshotAux(),
+                                      functions: server.functionsForSnapshot())
         try SegmentedLog.makeDirectory(logDir)
         try RDBFile.writeDurably(bytes, to: logDir + "/" + PersistenceController.snapshotName(seq))
         snapshotCompleted(seq, dirty: engine.dirty, ok: true)
@@ -367,6 +369,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         let seq = lastSequence
         let dirty = engine.dirty
         let functions = server.functionsForSnapshot()
+        let aux = server.snapshotAux()
         (log as? SegmentedLog)?.rotate()
         let path = logDir + "/" + PersistenceController.snapshotName(seq)
         let dir = logDir
@@ -377,7 +380,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             do {
                 try SegmentedLog.makeDirectory(dir)
                 let bytes = RDBFile.serialize(captured, sequence: seq, now: Engine.wallClockMs(),
-                                              usedMemory: InfoReport.memoryBytes().used, functions: functions)
+                                              usedMemory: InfoReport.memoryBytes().used, extraAux: aux, functions: functions)
                 try RDBFile.writeDurably(bytes, to: path)
             } catch {
                 ok = false

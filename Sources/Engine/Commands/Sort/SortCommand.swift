@@ -9,14 +9,14 @@ import RESP
 /// SORT … STORE is logged as DEL + RPUSH of the stored list.
 public enum SortCommand {
     public static let specs: [CommandSpec] = [
-        CommandSpec(
+        withStoreKey(CommandSpec(
             "sort", arity: -2, flags: [.write, .denyoom], acl: [.set, .sortedset, .list, .dangerous],
             keys: [.single(1, [.RO, .access]), .unknownKeys([.RO, .access], notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), .unknownKeys([.OW, .update], notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")],
             docs: CommandDocs(
                 "Sort the elements in a list, set or sorted set", since: "1.0.0", group: "generic",
                 complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
                 syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]"),
-            handler: { ctx in try sort(&ctx, readonly: false) }),
+            handler: { ctx in try sort(&ctx, readonly: false) })),
         CommandSpec(
             "sort_ro", arity: -2, flags: [.readonly], acl: [.set, .sortedset, .list, .dangerous],
             keys: [.single(1, [.RO, .access]), .unknownKeys([.RO, .access], notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")],
@@ -26,6 +26,35 @@ public enum SortCommand {
                 syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]"),
             handler: { ctx in try sort(&ctx, readonly: true) }),
     ]
+
+    /// SORT's keys as Redis's sortGetKeys finds them: the sorted key, and the last STORE target
+    /// (options' arguments are skipped), so ACL and GETKEYS see the destination.
+    static func withStoreKey(_ spec: CommandSpec) -> CommandSpec {
+        var s = spec
+        let source = spec.keySpecs[0], store = spec.keySpecs[2]
+        s.getKeys = { argv in
+            var keys: [(Int, KeySpec)] = argv.count > 1 ? [(1, source)] : []
+            var storeAt: Int?
+            var i = 2
+            while i < argv.count {
+                let a = argv[i]
+                if a.equalsIgnoringCase("LIMIT") { i += 2 }
+                else if a.equalsIgnoringCase("GET") || a.equalsIgnoringCase("BY") { i += 1 }
+                else if a.equalsIgnoringCase("STORE") && i + 1 < argv.count { storeAt = i + 1 }
+                i += 1
+            }
+            if let storeAt { keys.append((storeAt, store)) }
+            return keys
+        }
+        return s
+    }
+
+    /// BY/GET name keys from the sorted data: ACL lets them through only with full key access.
+    static func checkPatternAccess(_ ctx: CommandContext, _ option: String) throws {
+        if let check = ctx.engine.aclFullKeyAccess, !check(ctx.client, ctx.spec, ctx.argv) {
+            throw RedisError("\(option) option of SORT denied due to insufficient ACL permissions.")
+        }
+    }
 
     struct Item {
         var value: Bytes
@@ -86,9 +115,10 @@ public enum SortCommand {
                 j += 1
             } else if a.equalsIgnoringCase("BY") && left >= 1 {
                 sortBy = argv[j + 1]
-                if !argv[j + 1].contains(UInt8(ascii: "*")) { dontSort = true }
+                if !argv[j + 1].contains(UInt8(ascii: "*")) { dontSort = true } else { try checkPatternAccess(ctx, "BY") }
                 j += 1
             } else if a.equalsIgnoringCase("GET") && left >= 1 {
+                try checkPatternAccess(ctx, "GET")
                 gets.append(argv[j + 1])
                 j += 1
             } else {

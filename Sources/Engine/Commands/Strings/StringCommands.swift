@@ -13,13 +13,13 @@ public enum StringCommands {
             keys: [.single(1, [.RO, .access])],
             docs: CommandDocs("Get the value of a key", since: "1.0.0", group: "string", syntax: "key"),
             handler: get),
-        CommandSpec(
+        withSetKeyFlags(CommandSpec(
             "set", arity: -3, flags: [.write, .denyoom], acl: [.string],
             keys: [.single(1, [.RW, .access, .update, .variableFlags])],
             docs: CommandDocs(
                 "Set the string value of a key", since: "1.0.0", group: "string",
                 syntax: "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"),
-            handler: set),
+            handler: set)),
         CommandSpec(
             "setnx", arity: 3, flags: [.write, .denyoom, .fast], acl: [.string],
             keys: [.single(1, [.OW, .insert])],
@@ -304,5 +304,19 @@ enum ExpireUnit {
             ms = a
         }
         return ms
+    }
+}
+
+extension StringCommands {
+    /// SET's key flags vary (Redis's setGetKeys): RW+access with GET, else OW+update, so ACL
+    /// asks for read permission only when the old value is returned.
+    static func withSetKeyFlags(_ spec: CommandSpec) -> CommandSpec {
+        var s = spec
+        s.getKeys = { argv in
+            guard argv.count > 1 else { return [] }
+            let get = argv.dropFirst(3).contains { $0.equalsIgnoringCase("GET") }
+            return [(1, .single(1, get ? [.RW, .access, .update] : [.OW, .update]))]
+        }
+        return s
     }
 }

@@ -89,7 +89,12 @@ public enum TransactionCommands {
         endTransaction(client, engine)
         if dirty { return .nullArray }
         client.nonBlockingDepth += 1
-        defer { client.nonBlockingDepth -= 1 }
+        let outerContext = client.executionContext
+        client.executionContext = .multi
+        defer {
+            client.nonBlockingDepth -= 1
+            client.executionContext = outerContext
+        }
         var replies: [RESPValue] = []
         replies.reserveCapacity(multi.queued.count)
         for (spec, argv) in multi.queued {
