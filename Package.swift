@@ -31,6 +31,20 @@ let package = Package(
             name: "Persistence",
             dependencies: ["Engine", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Lua trampolines (lua_error never crosses Swift frames), heap budget, hook, and the
+        // Redis compat libraries: cjson and bit from Debian, cmsgpack and struct our own.
+        .target(
+            name: "LuaShim",
+            dependencies: ["CLua"],
+            linkerSettings: [.linkedLibrary("lua5.4-cjson"), .linkedLibrary("lua5.4-bitop")]
+        ),
+        .target(
+            name: "Scripting",
+            dependencies: [
+                "Engine", "RESP", "CLua", "LuaShim",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The module host's C side: the ctx layout (GetApi first), GetApi's registry, the
         // variadic API entry points and the dict API.
         .target(name: "ModuleABI"),
@@ -45,7 +59,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "Persistence", "CLua", "Modules", "PubSub",
+                "RESP", "Engine", "Persistence", "CLua", "Scripting", "Modules", "PubSub",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -66,6 +80,7 @@ let package = Package(
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CLua"]),
         .testTarget(name: "PubSubTests", dependencies: ["PubSub", "Engine", "RESP"]),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "Engine", "RESP", "LuaShim"]),
     ],
     swiftLanguageModes: [.v5]
 )

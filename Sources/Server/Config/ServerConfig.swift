@@ -252,6 +252,8 @@ public final class ServerConfig {
         ConfigDirective("busy-reply-threshold", .int(0...Int64.max), default: "5000"),
         // Mnemo's: a Lua VM's heap budget (bytes, 0 = none); a script going past it gets an error.
         ConfigDirective("lua-heap-limit", .memory, default: "1073741824"),
+        // Mnemo's: a Lua VM's heap budget (bytes, 0 = none); a script going past it gets an error.
+        ConfigDirective("lua-heap-limit", .memory, default: "1073741824"),
         ConfigDirective("slowlog-log-slower-than", .int(-1...Int64.max), default: "10000"),
         ConfigDirective("slowlog-max-len", .int(0...Int64(Int32.max)), default: "128"),
         ConfigDirective("lazyfree-lazy-user-flush", .bool, default: "no"),

@@ -1,4 +1,5 @@
 import Engine
+import NIOConcurrencyHelpers
 import NIOCore
 import PubSub
 import RESP
@@ -24,6 +25,10 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     private var closing = false
     private var context: ChannelHandlerContext?
     private var readPaused = false
+    /// The protocol a HELLO answered on this thread during a busy script switched to (I/O loop only).
+    var protocolWhileBusy: RESPVersion?
+    /// A batch handed to the engine and not yet taken by it.
+    private let handoff = NIOLockedValueBox<[Request]?>(nil)
     static let maxPendingBeforePause = 4096
 
     let eventLoop: EventLoop
@@ -102,14 +107,44 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         context.close(promise: nil)
     }
 
+    /// A script just turned busy: a batch still waiting for the engine comes back to be answered
+    /// here (-BUSY, SCRIPT KILL…), as Redis answers what arrived before the threshold.
+    func reclaimWhileScriptBusy() {
+        eventLoop.execute {
+            guard self.inFlight, let batch = self.handoff.withLockedValue({ b -> [Request]? in
+                defer { b = nil }
+                return b
+            }) else { return }
+            self.inFlight = false
+            self.pending = batch + self.pending
+            self.submit()
+        }
+    }
+
     private func submit() {
         guard !inFlight, !pending.isEmpty, let context else { return }
-        let batch = pending
-        pending = []
+        // A script is busy on the engine: this thread answers (BUSY, SCRIPT KILL…) at once.
+        if let busy = server.repliesWhileScriptBusy(pending, session: self, allocator: context.channel.allocator) {
+            pending.removeAll()
+            context.writeAndFlush(wrapOutboundOut(busy.output), promise: nil)
+            if busy.close {
+                closing = true
+                context.close(promise: nil)
+            }
+            return
+        }
         pending.reserveCapacity(16)
         inFlight = true
+        // The batch waits in `handoff` until the engine takes it, so that a script turning busy
+        // meanwhile lets this thread take it back and answer -BUSY (see reclaimWhileScriptBusy).
+        handoff.withLockedValue { $0 = pending }
+        pending = []
         let channel = context.channel
         server.engineLoop.execute {
+            guard let batch = self.handoff.withLockedValue({ b -> [Request]? in
+                defer { b = nil }
+                return b
+            }) else { return }
             let result = self.server.process(batch[...], client: self.client, output: channel.allocator.buffer(capacity: 256))
             if !result.suspended { self.complete(result) }
         }

@@ -1,0 +1,215 @@
+import Engine
+import LuaShim
+import RESP
+
+/// Redis's conversion rules between replies and Lua values, both ways, RESP2 and RESP3.
+/// Everything here reads tables with raw access only (no metamethods, so nothing can raise).
+enum Conversion {
+    static let maxDepth = 256
+
+    // MARK: reply → Lua (what redis.call returns to the script)
+
+    /// Pushes a command's reply as the script sees it under `redis.setresp(resp)`.
+    static func push(_ L: LuaState, _ reply: RESPValue, resp: RESPVersion, depth: Int = 0) {
+        guard depth < maxDepth, lua_checkstack(L, 4) != 0 else {
+            lua_pushnil(L)
+            return
+        }
+        let resp3 = resp == .resp3
+        switch reply {
+        case .simple(let s):
+            lua_createtable(L, 0, 1)
+            lua_pushswiftstring(L, s)
+            lua_setfield(L, -2, "ok")
+        case .error(let e):
+            lua_pusherrortable(L, trimCRLF(e))
+        case .integer(let i):
+            lua_pushinteger(L, lua_Integer(i))
+        case .bulk(let b):
+            lua_pushbytes(L, b)
+        case .null, .nullArray, .raw:
+            if resp3 { lua_pushnil(L) } else { lua_pushboolean(L, 0) }
+        case .array(let items), .push(let items):
+            pushArray(L, items, resp: resp, depth: depth)
+        case .set(let items):
+            if !resp3 { return pushArray(L, items, resp: resp, depth: depth) }
+            lua_createtable(L, 0, 1)
+            lua_createtable(L, 0, Int32(clamping: items.count))
+            for item in items {
+                push(L, item, resp: resp, depth: depth + 1)
+                if lua_isnil(L, -1) {
+                    lua_pop(L, 1)
+                    continue
+                }
+                lua_pushboolean(L, 1)
+                lua_rawset(L, -3)
+            }
+            lua_setfield(L, -2, "set")
+        case .map(let pairs):
+            if !resp3 { return pushArray(L, pairs.flatMap { [$0.0, $0.1] }, resp: resp, depth: depth) }
+            lua_createtable(L, 0, 1)
+            lua_createtable(L, 0, Int32(clamping: pairs.count))
+            for (k, v) in pairs {
+                push(L, k, resp: resp, depth: depth + 1)
+                push(L, v, resp: resp, depth: depth + 1)
+                if lua_isnil(L, -2) {
+                    lua_pop(L, 2)
+                    continue
+                }
+                lua_rawset(L, -3)
+            }
+            lua_setfield(L, -2, "map")
+        case .double(let d):
+            if resp3 {
+                lua_createtable(L, 0, 1)
+                lua_pushnumber(L, d)
+                lua_setfield(L, -2, "double")
+            } else {
+                lua_pushswiftstring(L, RESPEncoder.formatDouble(d))
+            }
+        case .boolean(let b):
+            if resp3 { lua_pushboolean(L, b ? 1 : 0) } else { lua_pushinteger(L, b ? 1 : 0) }
+        case .bigNumber(let n):
+            if resp3 {
+                lua_createtable(L, 0, 1)
+                lua_pushswiftstring(L, n)
+                lua_setfield(L, -2, "big_number")
+            } else {
+                lua_pushswiftstring(L, n)
+            }
+        case .verbatim(let format, let text):
+            if resp3 {
+                lua_createtable(L, 0, 1)
+                lua_createtable(L, 0, 2)
+                lua_pushswiftstring(L, format)
+                lua_setfield(L, -2, "format")
+                lua_pushbytes(L, text)
+                lua_setfield(L, -2, "string")
+                lua_setfield(L, -2, "verbatim_string")
+            } else {
+                lua_pushbytes(L, text)
+            }
+        }
+    }
+
+    private static func pushArray(_ L: LuaState, _ items: [RESPValue], resp: RESPVersion, depth: Int) {
+        lua_createtable(L, Int32(clamping: items.count), 0)
+        for (i, item) in items.enumerated() {
+            push(L, item, resp: resp, depth: depth + 1)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+    }
+
+    // MARK: Lua → reply (what a script returns)
+
+    /// Converts the value at `index` (absolute) with the rules of a script whose protocol is `resp`.
+    static func reply(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int = 0) -> RESPValue {
+        guard depth < maxDepth, lua_checkstack(L, 4) != 0 else { return .error("ERR reached lua stack limit") }
+        switch lua_type(L, index) {
+        case LUA_TSTRING:
+            return .bulk(lua_tostring(L, index) ?? [])
+        case LUA_TBOOLEAN:
+            let b = lua_toboolean(L, index) != 0
+            if resp == .resp3 { return .boolean(b) }
+            return b ? .integer(1) : .null
+        case LUA_TNUMBER:
+            if lua_isinteger(L, index) != 0 { return .integer(lua_tointeger(L, index)) }
+            return .integer(truncate(lua_tonumber(L, index)))
+        case LUA_TTABLE:
+            return tableReply(L, index, resp: resp, depth: depth)
+        default:
+            return .null
+        }
+    }
+
+    /// Lua numbers become integer replies by truncation; like C on x86, what does not fit is INT64_MIN.
+    static func truncate(_ d: Double) -> Int64 {
+        if d.isNaN || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 { return Int64.min }
+        return Int64(d)
+    }
+
+    /// `t[field]` (raw) if it has type `type`: left on the stack (returns true), else nothing pushed.
+    private static func field(_ L: LuaState, _ t: Int32, _ name: String, _ type: Int32) -> Bool {
+        lua_pushswiftstring(L, name)
+        if lua_rawget(L, t) == type { return true }
+        lua_pop(L, 1)
+        return false
+    }
+
+    private static func tableReply(_ L: LuaState, _ t: Int32, resp: RESPVersion, depth: Int) -> RESPValue {
+        if field(L, t, "err", LUA_TSTRING) {
+            defer { lua_pop(L, 1) }
+            return .error(statusText(trimCRLF(lua_tostring(L, -1)?.text ?? "")))
+        }
+        if field(L, t, "ok", LUA_TSTRING) {
+            defer { lua_pop(L, 1) }
+            return .simple(statusText(lua_tostring(L, -1)?.text ?? ""))
+        }
+        if field(L, t, "double", LUA_TNUMBER) {
+            defer { lua_pop(L, 1) }
+            return .double(lua_tonumber(L, -1))
+        }
+        if field(L, t, "big_number", LUA_TSTRING) {
+            defer { lua_pop(L, 1) }
+            return .bigNumber(statusText(lua_tostring(L, -1)?.text ?? ""))
+        }
+        if field(L, t, "map", LUA_TTABLE) {
+            defer { lua_pop(L, 1) }
+            let m = lua_gettop(L)
+            var pairs: [(RESPValue, RESPValue)] = []
+            lua_pushnil(L)
+            while lua_next(L, m) != 0 {
+                let top = lua_gettop(L)
+                pairs.append((reply(L, top - 1, resp: resp, depth: depth + 1), reply(L, top, resp: resp, depth: depth + 1)))
+                lua_pop(L, 1)
+            }
+            return .map(pairs)
+        }
+        if field(L, t, "set", LUA_TTABLE) {
+            defer { lua_pop(L, 1) }
+            let s = lua_gettop(L)
+            var items: [RESPValue] = []
+            lua_pushnil(L)
+            while lua_next(L, s) != 0 {
+                items.append(reply(L, lua_gettop(L) - 1, resp: resp, depth: depth + 1))
+                lua_pop(L, 1)
+            }
+            return .set(items)
+        }
+        if field(L, t, "verbatim_string", LUA_TTABLE) {
+            let v = lua_gettop(L)
+            defer { lua_settop(L, v - 1) }
+            if field(L, v, "format", LUA_TSTRING), field(L, v, "string", LUA_TSTRING) {
+                let format = lua_tostring(L, -2) ?? []
+                let text = lua_tostring(L, -1) ?? []
+                return .verbatim(format: String(decoding: format.prefix(3), as: UTF8.self), text: text)
+            }
+        }
+        var items: [RESPValue] = []
+        var j: lua_Integer = 1
+        while true {
+            if lua_rawgeti(L, t, j) == LUA_TNIL {
+                lua_pop(L, 1)
+                break
+            }
+            items.append(reply(L, lua_gettop(L), resp: resp, depth: depth + 1))
+            lua_pop(L, 1)
+            j += 1
+        }
+        return .array(items)
+    }
+
+    /// Status and error texts cannot hold line breaks: Redis maps them to spaces.
+    static func statusText(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return s }
+        return String(decoding: s.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 }, as: UTF8.self)
+    }
+
+    static func trimCRLF(_ s: String) -> String {
+        var b = Array(s.utf8)
+        while let l = b.last, l == 13 || l == 10 { b.removeLast() }
+        var i = 0
+        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
+        return String(decoding: b[i...], as: UTF8.self)
+    }
+}

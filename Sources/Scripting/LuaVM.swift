@@ -1,0 +1,141 @@
+import Engine
+import LuaShim
+import RESP
+
+/// One Lua state with Redis's sandbox: the EVAL VM, or the FUNCTION VM shared by all libraries.
+/// Swift functions called from Lua reach their VM through the heap's `owner` pointer and never
+/// raise: they return a status the C trampoline acts on (see LuaShim.h).
+final class LuaVM {
+    enum Kind { case eval, functions }
+
+    let L: LuaState
+    let kind: Kind
+    private let heap: UnsafeMutablePointer<mnemo_heap>
+    unowned let host: ScriptingEngine
+    /// The script or function being executed (nil between runs).
+    var run: ScriptRun?
+    /// The library being loaded by FUNCTION LOAD (register_function adds to it).
+    var loading: LibraryBuilder?
+
+    static let chunkEval = "@user_script"
+    static let chunkFunction = "@user_function"
+    /// Instructions between two checks of the time limit and the kill flag (as Redis).
+    static let hookInterval: Int32 = 100_000
+
+    init(kind: Kind, host: ScriptingEngine, heapLimit: Int) {
+        self.kind = kind
+        self.host = host
+        heap = .allocate(capacity: 1)
+        heap.initialize(to: mnemo_heap(used: 0, limit: heapLimit, enforce: 0, hook: LuaVM.hook, owner: nil))
+        guard let state = mnemo_newstate(heap) else { fatalError("cannot create a Lua state") }
+        L = state
+        heap.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+        mnemo_open_libs(L)
+        installSandbox()
+    }
+
+    deinit {
+        lua_close(L)
+        heap.deallocate()
+    }
+
+    static func from(_ L: LuaState?) -> LuaVM {
+        Unmanaged<LuaVM>.fromOpaque(mnemo_heap_of(L!)!.pointee.owner!).takeUnretainedValue()
+    }
+
+    var heapLimit: Int {
+        get { heap.pointee.limit }
+        set { heap.pointee.limit = newValue }
+    }
+
+    var heapUsed: Int { heap.pointee.used }
+
+    // MARK: sandbox
+
+    private func installSandbox() {
+        let rc = Sandbox.prelude.withCString { p in mnemo_load(L, p, strlen(p), "=mnemo") }
+        precondition(rc == LUA_OK, "sandbox prelude does not compile: \(lua_tostring(L, -1)?.text ?? "")")
+        lua_createtable(L, 0, 10)
+        let api = lua_gettop(L)
+        lua_setfunction(L, api, "call", RedisAPI.call)
+        lua_setfunction(L, api, "pcall", RedisAPI.pcall)
+        lua_setfunction(L, api, "sha1hex", RedisAPI.sha1hex)
+        lua_setfunction(L, api, "log", RedisAPI.log)
+        lua_setfunction(L, api, "setresp", RedisAPI.setresp)
+        lua_setfunction(L, api, "set_repl", RedisAPI.setRepl)
+        lua_setfunction(L, api, "acl_check_cmd", RedisAPI.aclCheckCmd)
+        if kind == .functions { lua_setfunction(L, api, "register_function", RedisAPI.registerFunction) }
+        lua_pushswiftstring(L, ScriptingEngine.redisVersion)
+        lua_setfield(L, api, "version")
+        lua_pushinteger(L, lua_Integer(ScriptingEngine.redisVersionNum))
+        lua_setfield(L, api, "version_num")
+        let status = lua_pcall(L, 1, 1, 0)
+        precondition(status == LUA_OK, "sandbox prelude failed: \(lua_tostring(L, -1)?.text ?? "")")
+        for name in ["env", "storage", "handler", "libraryEnv"] {
+            lua_getfield(L, -1, name)
+            lua_setfield(L, LUA_REGISTRYINDEX_, "mnemo." + name)
+        }
+        lua_pop(L, 1)
+        // Compiled EVAL scripts, by SHA.
+        lua_newtable(L)
+        lua_setfield(L, LUA_REGISTRYINDEX_, "mnemo.scripts")
+    }
+
+    func pushRegistry(_ name: String) { lua_getfield(L, LUA_REGISTRYINDEX_, "mnemo." + name) }
+
+    /// Compiles `code` as a chunk whose globals are `env` (pushed by `pushEnv`); leaves the
+    /// function on the stack, or returns the compiler's message.
+    func compile(_ code: Bytes, chunkName: String, pushEnv: () -> Void) -> String? {
+        let rc = code.withUnsafeBufferPointer { p in
+            mnemo_load(L, UnsafeRawPointer(p.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), p.count, chunkName)
+        }
+        if rc != LUA_OK {
+            let msg = lua_tostring(L, -1)?.text ?? "unknown error"
+            lua_pop(L, 1)
+            return msg
+        }
+        pushEnv()
+        lua_setupvalue(L, -2, 1)  // _ENV
+        return nil
+    }
+
+    /// Calls the function below `nargs` arguments with the message handler, the heap budget
+    /// and the time hook. Leaves one result (or the error value) on the stack.
+    func protectedCall(nargs: Int32) -> Int32 {
+        let fnIndex = lua_gettop(L) - nargs
+        pushRegistry("handler")
+        lua_insert(L, fnIndex)
+        mnemo_set_count_hook(L, LuaVM.hookInterval)
+        let status = mnemo_pcall(L, nargs, 1, fnIndex)
+        mnemo_set_count_hook(L, 0)
+        lua_remove(L, fnIndex)
+        if status == LUA_ERRMEM { mnemo_gc_collect(L) }
+        return status
+    }
+
+    // MARK: hook
+
+    /// The count hook: the time limit, SCRIPT KILL / FUNCTION KILL, and the FUNCTION LOAD timeout.
+    static let hook: mnemo_swift_hook = { L in
+        let vm = LuaVM.from(L)
+        if let builder = vm.loading {
+            if Engine.monotonicMicros() - builder.startMicros > ScriptingEngine.loadTimeoutMicros {
+                lua_pushswiftstring(L!, "FUNCTION LOAD timeout")
+                return 1
+            }
+            return 0
+        }
+        guard vm.run != nil else { return 0 }
+        if vm.host.busy.check(now: Engine.monotonicMicros()) {
+            lua_pusherrortable(L!, "ERR Script killed by user with SCRIPT KILL...")
+            return 1
+        }
+        return 0
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

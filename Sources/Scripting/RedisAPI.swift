@@ -1,0 +1,236 @@
+import Engine
+import LuaShim
+import RESP
+
+/// The Swift half of the `redis` table. Each function returns a result count, or -1 after
+/// pushing the error value that the C trampoline raises (never raising itself).
+enum RedisAPI {
+    static let call: mnemo_swift_function = { L in LuaVM.from(L).redisCall(L!, raise: true) }
+    static let pcall: mnemo_swift_function = { L in LuaVM.from(L).redisCall(L!, raise: false) }
+
+    static let sha1hex: mnemo_swift_function = { L in
+        let L = L!
+        guard lua_gettop(L) == 1 else {
+            lua_pusherrortable(L, "ERR wrong number of arguments")
+            return -1
+        }
+        let bytes = lua_tostring(L, 1) ?? []
+        lua_pushswiftstring(L, SHA1.hex(bytes))
+        return 1
+    }
+
+    static let log: mnemo_swift_function = { L in
+        let vm = LuaVM.from(L)
+        let L = L!
+        let argc = lua_gettop(L)
+        guard argc >= 2 else {
+            lua_pusherrortable(L, "ERR redis.log() requires two arguments or more.")
+            return -1
+        }
+        guard lua_type(L, 1) == LUA_TNUMBER else {
+            lua_pusherrortable(L, "ERR First argument must be a number (log level).")
+            return -1
+        }
+        let level = lua_tointeger(L, 1)
+        guard (0...3).contains(level) else {
+            lua_pusherrortable(L, "ERR Invalid debug level.")
+            return -1
+        }
+        var parts: [String] = []
+        for i in 2...argc where lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TNUMBER {
+            // Numbers are converted on a copy, so the argument itself stays a number.
+            lua_pushvalue(L, i)
+            parts.append(lua_tostring(L, -1)?.text ?? "")
+            lua_pop(L, 1)
+        }
+        vm.host.log(Int(level), parts.joined(separator: " "))
+        return 0
+    }
+
+    static let setresp: mnemo_swift_function = { L in
+        let vm = LuaVM.from(L)
+        let L = L!
+        guard lua_gettop(L) == 1 else {
+            lua_pusherrortable(L, "ERR redis.setresp() requires one argument.")
+            return -1
+        }
+        let v = lua_tonumber(L, 1)
+        guard v == 2 || v == 3 else {
+            lua_pusherrortable(L, "ERR RESP version must be 2 or 3.")
+            return -1
+        }
+        if let run = vm.run {
+            run.resp = v == 3 ? .resp3 : .resp2
+            run.client.resp = run.resp
+        }
+        return 0
+    }
+
+    /// Validated like Redis, then ignored: every write of a script is in the durable log.
+    static let setRepl: mnemo_swift_function = { L in
+        let L = L!
+        guard lua_gettop(L) == 1 else {
+            lua_pusherrortable(L, "ERR redis.set_repl() requires one argument.")
+            return -1
+        }
+        let flags = lua_tonumber(L, 1)
+        guard flags == 0 || flags == 1 || flags == 2 || flags == 3 else {
+            lua_pusherrortable(L, "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+            return -1
+        }
+        return 0
+    }
+
+    static let aclCheckCmd: mnemo_swift_function = { L in
+        let vm = LuaVM.from(L)
+        let L = L!
+        guard let run = vm.run else { return 0 }
+        let argv: [Bytes]
+        switch vm.arguments(L) {
+        case .failure(let e):
+            lua_pusherrortable(L, e.text)
+            return -1
+        case .success(let a): argv = a
+        }
+        guard case .success(let spec) = run.dispatcher.resolve(argv) else {
+            lua_pusherrortable(L, "ERR Invalid command passed to redis.acl_check_cmd()")
+            return -1
+        }
+        // The Dispatcher's check gates (ACL) decide, as for a real call by the script's user.
+        let denied = run.dispatcher.runCheckGates(run.client, spec, argv) != nil
+        lua_pushboolean(L, denied ? 0 : 1)
+        return 1
+    }
+
+    static let registerFunction: mnemo_swift_function = { L in LuaVM.from(L).registerFunction(L!) }
+}
+
+extension LuaVM {
+    /// The arguments of redis.call & co. as a command line (Redis's rules: strings, and numbers
+    /// in full precision; anything else is refused).
+    func arguments(_ L: LuaState) -> Result<[Bytes], RedisError> {
+        let argc = lua_gettop(L)
+        guard argc > 0 else { return .failure(RedisError("Please specify at least one argument for this redis lib call")) }
+        var argv: [Bytes] = []
+        argv.reserveCapacity(Int(argc))
+        for i in 1...argc {
+            switch lua_type(L, i) {
+            case LUA_TSTRING:
+                argv.append(lua_tostring(L, i) ?? [])
+            case LUA_TNUMBER:
+                if lua_isinteger(L, i) != 0 {
+                    argv.append(Bytes(String(lua_tointeger(L, i))))
+                } else {
+                    argv.append(Bytes(RESPEncoder.cFormat("%.17g", lua_tonumber(L, i))))
+                }
+            default:
+                return .failure(RedisError("Lua redis lib command arguments must be strings or integers"))
+            }
+        }
+        return .success(argv)
+    }
+
+    func redisCall(_ L: LuaState, raise: Bool) -> Int32 {
+        func fail(_ text: String) -> Int32 {
+            lua_pusherrortable(L, text)
+            return raise ? -1 : 1
+        }
+        guard let run else { return fail("ERR redis.call is not available here") }
+        let argv: [Bytes]
+        switch arguments(L) {
+        case .failure(let e): return fail(e.text)
+        case .success(let a): argv = a
+        }
+        let reply = host.execute(argv, run: run)
+        if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
+        Conversion.push(L, reply, resp: run.resp)
+        return 1
+    }
+
+    /// redis.register_function(name, callback) or redis.register_function{function_name=…,
+    /// callback=…, flags={…}, description=…}, during FUNCTION LOAD.
+    func registerFunction(_ L: LuaState) -> Int32 {
+        func fail(_ message: String) -> Int32 {
+            lua_pusherrortable(L, "ERR " + message)
+            return -1
+        }
+        guard let builder = loading else { return fail("redis.register_function can only be called on FUNCTION LOAD command") }
+        let argc = lua_gettop(L)
+        var name: Bytes?
+        var flags: ScriptFlags = []
+        var description: Bytes?
+        var callbackSlot: Int32 = 0
+        if argc == 1 {
+            guard lua_istable(L, 1) else {
+                return fail("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+            }
+            lua_settop(L, 2)  // slot 2 receives the callback
+            lua_pushnil(L)
+            while lua_next(L, 1) != 0 {
+                guard lua_type(L, -2) == LUA_TSTRING else {
+                    return fail("named argument key given to redis.register_function is not a string")
+                }
+                let key = lua_tostring(L, -2)?.text ?? ""
+                switch key {
+                case "function_name":
+                    guard lua_isstring(L, -1) != 0 else {
+                        return fail("function_name argument given to redis.register_function must be a string")
+                    }
+                    lua_pushvalue(L, -1)
+                    name = lua_tostring(L, -1)
+                    lua_pop(L, 1)
+                case "description":
+                    guard lua_isstring(L, -1) != 0 else {
+                        return fail("description argument given to redis.register_function must be a string")
+                    }
+                    lua_pushvalue(L, -1)
+                    description = lua_tostring(L, -1)
+                    lua_pop(L, 1)
+                case "callback":
+                    guard lua_isfunction(L, -1) else {
+                        return fail("callback argument given to redis.register_function must be a function")
+                    }
+                    lua_pushvalue(L, -1)
+                    lua_replace(L, 2)
+                    callbackSlot = 2
+                case "flags":
+                    guard lua_istable(L, -1) else {
+                        return fail("flags argument to redis.register_function must be a table representing function flags")
+                    }
+                    let t = lua_gettop(L)
+                    lua_pushnil(L)
+                    while lua_next(L, t) != 0 {
+                        guard lua_type(L, -1) == LUA_TSTRING, let f = ScriptFlags.named(lua_tostring(L, -1)?.text ?? "") else {
+                            return fail("unknown flag given")
+                        }
+                        flags.insert(f)
+                        lua_pop(L, 1)
+                    }
+                default:
+                    return fail("unknown argument given to redis.register_function")
+                }
+                lua_pop(L, 1)
+            }
+            guard name != nil else { return fail("redis.register_function must get a function name argument") }
+            guard callbackSlot != 0 else { return fail("redis.register_function must get a callback argument") }
+        } else if argc == 2 {
+            guard lua_isstring(L, 1) != 0 else { return fail("first argument to redis.register_function must be a string") }
+            guard lua_isfunction(L, 2) else { return fail("second argument to redis.register_function must be a function") }
+            lua_pushvalue(L, 1)
+            name = lua_tostring(L, -1)
+            lua_pop(L, 1)
+            callbackSlot = 2
+        } else {
+            return fail("wrong number of arguments to redis.register_function")
+        }
+        let fname = name!.text
+        guard FunctionLibrary.isValidName(name!) else {
+            return fail("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+        }
+        if builder.functions.contains(where: { $0.name == fname }) { return fail("Function already exists in the library") }
+        lua_pushvalue(L, callbackSlot)
+        let ref = luaL_ref(L, LUA_REGISTRYINDEX_)
+        builder.functions.append(ScriptFunction(name: fname, ref: ref, flags: flags, description: description))
+        return 0
+    }
+}
