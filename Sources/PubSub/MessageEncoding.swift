@@ -5,18 +5,20 @@ import RESP
 /// One published message, encoded at most once per protocol version and shared (the
 /// ByteBuffer's storage is reference-counted) by every subscriber that receives it.
 struct EncodedMessage {
-    private let parts: [Bytes]
+    private let kind: StaticString
+    private let pattern: Bytes?
+    private let channel: Bytes
+    private let payload: Bytes
     private let allocator: ByteBufferAllocator
     private var resp2: ByteBuffer?
     private var resp3: ByteBuffer?
 
-    static let message = Bytes("message")
-    static let pmessage = Bytes("pmessage")
-    static let smessage = Bytes("smessage")
-
-    /// `parts` start with the type (`message`, `pmessage`, `smessage`), then pattern, channel, payload.
-    init(_ parts: [Bytes], allocator: ByteBufferAllocator) {
-        self.parts = parts
+    /// `kind` is `message`, `pmessage` (with `pattern`) or `smessage`.
+    init(_ kind: StaticString, pattern: Bytes? = nil, channel: Bytes, payload: Bytes, allocator: ByteBufferAllocator) {
+        self.kind = kind
+        self.pattern = pattern
+        self.channel = channel
+        self.payload = payload
         self.allocator = allocator
     }
 
@@ -34,19 +36,45 @@ struct EncodedMessage {
     }
 
     private func encode(push: Bool) -> ByteBuffer {
-        var size = 16
-        for p in parts { size += p.count + 16 }
-        var buf = allocator.buffer(capacity: size)
+        var buf = allocator.buffer(capacity: 48 + channel.count + payload.count + (pattern?.count ?? 0))
         buf.writeInteger(push ? UInt8(ascii: ">") : UInt8(ascii: "*"))
-        buf.writeString(String(parts.count))
+        buf.writeInteger(pattern == nil ? UInt8(ascii: "3") : UInt8(ascii: "4"))
+        buf.writeStaticString("\r\n$")
+        EncodedMessage.writeDecimal(kind.utf8CodeUnitCount, into: &buf)
         buf.writeStaticString("\r\n")
-        for p in parts {
-            buf.writeInteger(UInt8(ascii: "$"))
-            buf.writeString(String(p.count))
-            buf.writeStaticString("\r\n")
-            buf.writeBytes(p)
-            buf.writeStaticString("\r\n")
-        }
+        buf.writeStaticString(kind)
+        buf.writeStaticString("\r\n")
+        if let pattern { EncodedMessage.writeBulk(pattern, into: &buf) }
+        EncodedMessage.writeBulk(channel, into: &buf)
+        EncodedMessage.writeBulk(payload, into: &buf)
         return buf
+    }
+
+    @inline(__always) static func writeBulk(_ b: Bytes, into buf: inout ByteBuffer) {
+        buf.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(b.count, into: &buf)
+        buf.writeStaticString("\r\n")
+        buf.writeBytes(b)
+        buf.writeStaticString("\r\n")
+    }
+
+    /// A non-negative length in decimal, without allocating a String.
+    @inline(__always) static func writeDecimal(_ value: Int, into buf: inout ByteBuffer) {
+        if value < 10 {
+            buf.writeInteger(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 {
+                d[19 - n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            }
+            buf.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - n)...]))
+        }
     }
 }

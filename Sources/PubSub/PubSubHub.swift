@@ -49,7 +49,7 @@ public final class PubSubHub {
     public func publish(_ channel: Bytes, _ message: Bytes) -> Int {
         var receivers = 0
         if let subs = registry.channels[channel] {
-            var encoded = EncodedMessage([EncodedMessage.message, channel, message], allocator: allocator)
+            var encoded = EncodedMessage("message", channel: channel, payload: message, allocator: allocator)
             for client in subs.values {
                 enqueue(client, encoded.buffer(for: client.resp))
                 receivers += 1
@@ -57,7 +57,7 @@ public final class PubSubHub {
         }
         if !registry.patterns.isEmpty {
             for (pattern, subs) in registry.patterns where Glob.match(pattern, channel) {
-                var encoded = EncodedMessage([EncodedMessage.pmessage, pattern, channel, message], allocator: allocator)
+                var encoded = EncodedMessage("pmessage", pattern: pattern, channel: channel, payload: message, allocator: allocator)
                 for client in subs.values {
                     enqueue(client, encoded.buffer(for: client.resp))
                     receivers += 1
@@ -72,7 +72,7 @@ public final class PubSubHub {
     @discardableResult
     public func publishShard(_ channel: Bytes, _ message: Bytes) -> Int {
         guard let subs = registry.shardChannels[channel] else { return 0 }
-        var encoded = EncodedMessage([EncodedMessage.smessage, channel, message], allocator: allocator)
+        var encoded = EncodedMessage("smessage", channel: channel, payload: message, allocator: allocator)
         for client in subs.values { enqueue(client, encoded.buffer(for: client.resp)) }
         messagesPublished += 1
         return subs.count
