@@ -20,7 +20,12 @@ public enum RESPEncoder {
             buffer.writeCRLF()
         case .error(let e):
             buffer.writeInteger(UInt8(ascii: "-"))
-            buffer.writeString(e)
+            // An error is one line: Redis turns CR and LF inside it into spaces.
+            if e.utf8.contains(where: { $0 == 13 || $0 == 10 }) {
+                buffer.writeBytes(e.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 })
+            } else {
+                buffer.writeString(e)
+            }
             buffer.writeCRLF()
         case .integer(let i):
             buffer.writeInteger(UInt8(ascii: ":"))

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A protocol error: Redis replies `-ERR Protocol error: <message>` and closes the connection.
@@ -8,7 +9,7 @@ public struct RESPProtocolError: Error, Equatable, Sendable {
 }
 
 /// Limits a request decoder enforces, as Redis's networking layer does.
-public struct RESPLimits: Sendable {
+public struct RESPLimits: Sendable, Equatable {
     /// `proto-max-bulk-len`.
     public var maxBulkLength: Int = 512 * 1024 * 1024
     /// Longest inline request or length line before a newline is seen.
@@ -19,23 +20,49 @@ public struct RESPLimits: Sendable {
     public init() {}
 }
 
+/// Limits shared by every connection's decoder, so CONFIG SET changes them at once.
+public final class SharedRESPLimits: Sendable {
+    private let box: NIOLockedValueBox<RESPLimits>
+    public init(_ limits: RESPLimits = RESPLimits()) { box = NIOLockedValueBox(limits) }
+    public var current: RESPLimits {
+        get { box.withLockedValue { $0 } }
+    }
+    public func update(_ body: (inout RESPLimits) -> Void) { box.withLockedValue { body(&$0) } }
+}
+
+/// Whether a connection has authenticated, shared by its decoder and its session on the I/O loop
+/// (the session flips it when AUTH/HELLO succeed or RESET/ACL changes undo it).
+public final class AuthenticationFlag: @unchecked Sendable {
+    public var authenticated: Bool
+    public init(_ authenticated: Bool) { self.authenticated = authenticated }
+}
+
 /// Incremental decoder of client requests: RESP multibulk arrays and inline (telnet) commands.
 /// Each decoded request is the argument vector, one byte array per argument.
 public struct RESPRequestDecoder: ByteToMessageDecoder {
     public typealias InboundOut = [[UInt8]]
 
     public var limits: RESPLimits
+    /// When set, the bulk-length limit is read from here (it can change at runtime).
+    public var shared: SharedRESPLimits?
     /// While false, the smaller unauthenticated limits apply.
-    public var authenticated: Bool
+    public var authenticated: Bool {
+        get { flag?.authenticated ?? fixedAuthenticated }
+        set { if let flag { flag.authenticated = newValue } else { fixedAuthenticated = newValue } }
+    }
+    private var fixedAuthenticated: Bool
+    /// Set when the session decides (see `AuthenticationFlag`).
+    public var flag: AuthenticationFlag?
 
     // State of a multibulk request being read across reads.
     private var pendingArgs: [[UInt8]] = []
     private var remainingArgs = 0
     private var pendingBulkLength = -1
 
-    public init(limits: RESPLimits = RESPLimits(), authenticated: Bool = true) {
+    public init(limits: RESPLimits = RESPLimits(), authenticated: Bool = true, flag: AuthenticationFlag? = nil) {
         self.limits = limits
-        self.authenticated = authenticated
+        self.fixedAuthenticated = authenticated
+        self.flag = flag
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -80,7 +107,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
                         throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
                     }
                     guard let length = try readLengthLine(&buffer, tooLong: "too big bulk count string") else { return nil }
-                    guard let len = length, len >= 0, len <= limits.maxBulkLength else {
+                    let maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
+                    guard let len = length, len >= 0, len <= maxBulk else {
                         throw RESPProtocolError("invalid bulk length")
                     }
                     if !authenticated && len > limits.unauthenticatedMaxBulk {
@@ -115,8 +143,12 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         return .some(value)
     }
 
+    /// Redis's `string2ll`: no sign but '-', no leading zeros, no spaces.
     private func parseInt(_ digits: ByteBufferView.SubSequence) -> Int? {
         if digits.isEmpty || digits.count > 19 { return nil }
+        let first = digits[digits.startIndex]
+        if digits.count > 1 && first == UInt8(ascii: "0") { return nil }
+        if digits.count > 1 && first == UInt8(ascii: "-") && digits[digits.startIndex + 1] == UInt8(ascii: "0") { return nil }
         var negative = false
         var result = 0
         for (i, c) in digits.enumerated() {

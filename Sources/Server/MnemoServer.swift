@@ -6,6 +6,7 @@ import Darwin
 import Dispatch
 import Persistence
 import Engine
+import ACL
 import Logging
 import Modules
 import NIOConcurrencyHelpers
@@ -51,8 +52,6 @@ public final class MnemoServer: @unchecked Sendable {
     public var statConnectionsReceived = NIOLockedValueBox<Int64>(0)
     public var statRejectedConnections = NIOLockedValueBox<Int64>(0)
     var persistence: PersistenceHooks?
-    /// Native modules (MODULE LOAD, `loadmodule`).
-    public private(set) var moduleHost: ModuleHost?
     public static let version = "0.1.0"
     /// What clients see as the server version: Redis 7.0-compatible.
     public static let redisVersion = "7.0.15"
@@ -61,6 +60,10 @@ public final class MnemoServer: @unchecked Sendable {
     var resetHooks: [(Client) -> Void] = []
     /// Set by the ACL family: checks credentials for HELLO AUTH / AUTH, throws WRONGPASS.
     var authenticate: ((Client, Bytes, Bytes) throws -> Void)?
+    /// Users, permissions, ACL LOG (its gate is the Dispatcher's first).
+    var acl: AccessControl?
+    /// Whether a new connection must authenticate first (read by the I/O loops for the decoder's limits).
+    let aclAuthRequired = NIOLockedValueBox(false)
     var activeExpireEnabled = true
     /// Extra DEBUG subcommands registered by other families.
     var debugHandlers: [String: CommandHandler] = [:]
@@ -75,8 +78,13 @@ public final class MnemoServer: @unchecked Sendable {
     var loadedFunctions: [Bytes] = [] { didSet { loadSnapshotFunctions(loadedFunctions) } }
     /// Lua scripting and Functions (EVAL, FCALL…); its busy state is read by the I/O threads.
     public private(set) var scripting: ScriptingEngine?
+    /// Native modules (MODULE LOAD, `loadmodule`).
+    public private(set) var moduleHost: ModuleHost?
     /// What FUNCTION libraries a snapshot should carry (the scripting family replaces this).
     var functionsForSnapshot: () -> [Bytes] = { [] }
+    /// Extra aux fields a snapshot carries (ACL users), and what to do with them on load.
+    var snapshotAux: () -> [(String, Bytes)] = { [] }
+    var snapshotAuxLoaded: ([String: Bytes]) -> Void = { _ in }
     var pubsubCounts: () -> (channels: Int, patterns: Int) = { (0, 0) }
     /// Channels, patterns, shard channels, PUBLISH fan-out, keyspace notifications.
     let pubsub = PubSubHub()
@@ -110,8 +118,9 @@ public final class MnemoServer: @unchecked Sendable {
         for _ in 0..<40 { rid += String("0123456789abcdef".randomElement(using: &rng)!) }
         runID = rid
         engine.register(ServerCommands.specs(self))
-        moduleHost = installModules()
+        acl = installACL()
         scripting = installScripting()
+        moduleHost = installModules()
         installPubSub()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
@@ -121,10 +130,14 @@ public final class MnemoServer: @unchecked Sendable {
     func applyConfig(_ names: [String]) throws {
         for name in names {
             switch name {
-            case "proto-max-bulk-len": engine.settings.protoMaxBulkLength = config.int(name)
+            case "proto-max-bulk-len":
+                engine.settings.protoMaxBulkLength = config.int(name)
+                let n = config.int(name)
+                sharedLimits.update { $0.maxBulkLength = n }
             case "hz": engine.settings.hz = config.int(name)
             case "active-expire-effort": engine.settings.activeExpireEffort = config.int(name)
             case "loglevel": logger.logLevel = MnemoServer.logLevel(config["loglevel"])
+            case "requirepass", "acllog-max-len", "acl-pubsub-default": applyACLConfig([name])
             case "notify-keyspace-events", "client-output-buffer-limit": applyPubSubConfig()
             default: break
             }
@@ -147,6 +160,7 @@ public final class MnemoServer: @unchecked Sendable {
     public func start() throws {
         let controller = PersistenceController(server: self)
         persistence = controller
+        try engineLoop.submit { try self.loadACLAtStart() }.wait()
         // Recovery starts on the engine; the log replay continues in chunks after we listen.
         // Modules first: their commands and data types must exist when the snapshot and log load.
         try engineLoop.submit { try self.loadConfiguredModules() }.wait()
@@ -206,7 +220,7 @@ public final class MnemoServer: @unchecked Sendable {
         }
         let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
         var tlsConfig = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain, privateKey: .file(key))
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
         let ca = config["tls-ca-cert-file"]
         if !ca.isEmpty { tlsConfig.trustRoots = .file(ca) }
         switch config["tls-auth-clients"] {
@@ -235,17 +249,27 @@ public final class MnemoServer: @unchecked Sendable {
                 }
                 if !admitted {
                     self.statRejectedConnections.withLockedValue { $0 += 1 }
-                    var buf = channel.allocator.buffer(capacity: 64)
-                    buf.writeString("-ERR max number of clients reached\r\n")
-                    return channel.writeAndFlush(buf).flatMap { channel.close() }
+                    // Answer once the connection is active (and after TLS), then close.
+                    do {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                        try channel.pipeline.syncOperations.addHandler(RejectingHandler(message: "-ERR max number of clients reached\r\n"))
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
                 }
                 do {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(RESPRequestDecoder(limits: limits)))
-                    try channel.pipeline.syncOperations.addHandler(SessionHandler(server: self, eventLoop: channel.eventLoop))
+                    // Redis's smaller request limits apply until the connection authenticates.
+                    let authFlag = AuthenticationFlag(!self.aclAuthRequired.withLockedValue { $0 })
+                    var decoder = RESPRequestDecoder(limits: limits, flag: authFlag)
+                    decoder.shared = self.sharedLimits
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+                    let session = SessionHandler(server: self, eventLoop: channel.eventLoop)
+                    session.authFlag = authFlag
+                    try channel.pipeline.syncOperations.addHandler(session)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
@@ -258,6 +282,9 @@ public final class MnemoServer: @unchecked Sendable {
         l.maxBulkLength = config.int("proto-max-bulk-len")
         return l
     }
+
+    /// Decoder limits every connection reads (CONFIG SET proto-max-bulk-len applies at once).
+    lazy var sharedLimits = SharedRESPLimits(currentLimits())
 
     func connectionClosed() { connectionCount.withLockedValue { $0 -= 1 } }
     public var connectedClients: Int { connectionCount.withLockedValue { $0 } }
@@ -277,7 +304,8 @@ public final class MnemoServer: @unchecked Sendable {
             self.persistence?.shutdown(save: save)
             if !self.config["unixsocket"].isEmpty { unlink(self.config["unixsocket"]) }
             self.logger.notice("Mnemo is now ready to exit, bye bye...")
-            self.shutdownPromise.succeed(())
+            // Let replies already produced (those before SHUTDOWN in a pipeline) reach their sockets.
+            self.engineLoop.scheduleTask(in: .milliseconds(100)) { self.shutdownPromise.succeed(()) }
         }
     }
 
@@ -309,10 +337,11 @@ public final class MnemoServer: @unchecked Sendable {
                 }
                 pubsubAfterCommand(barrier: commandBarrier, output: &out)
                 if client.blocked != nil {
-                    suspended[client.id] = SuspendedBatch(remaining: batch[i...], output: out)
+                    // Replies before the blocking command go out now; the rest waits for it.
+                    suspended[client.id] = SuspendedBatch(remaining: batch[i...], output: ByteBufferAllocator().buffer(capacity: 64))
                     if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
                     pubsubFlush()
-                    return BatchResult(output: out, close: false, barrier: 0, suspended: true)
+                    return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
                 }
                 encodeReply(reply, for: client, into: &out)
                 if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
@@ -347,9 +376,13 @@ public final class MnemoServer: @unchecked Sendable {
         var out = s.output
         encodeReply(reply, for: client, into: &out)
         var result = process(s.remaining, client: client, output: out)
-        if result.suspended { return }
         // The served command's own record (and anything before it) must be durable too.
         result.barrier = max(result.barrier, persistence?.barrier() ?? 0)
+        if result.suspended {
+            // Blocked again further on: what was answered up to there goes out now.
+            if result.output.readableBytes > 0 { sessions[client.id]?.sendPartial(result) }
+            return
+        }
         sessions[client.id]?.complete(result)
     }
 
@@ -364,6 +397,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     func clientConnected(_ c: Client, _ session: SessionHandler) {
         sessions[c.id] = session
+        aclClientConnected(c, session)
     }
 
     func clientDisconnected(_ c: Client) {
@@ -416,6 +450,22 @@ public final class MnemoServer: @unchecked Sendable {
         }
         persistence?.cron()
     }
+}
+
+/// Answers a connection that cannot be admitted and closes it.
+final class RejectingHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let message: String
+    init(message: String) { self.message = message }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buf = context.channel.allocator.buffer(capacity: message.utf8.count)
+        buf.writeString(message)
+        context.writeAndFlush(wrapOutboundOut(buf)).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 /// What the persistence layer provides to the server (the durable log, snapshots, recovery).

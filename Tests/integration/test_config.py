@@ -105,9 +105,7 @@ def test_logfile(mnemo_factory, tmp_path):
     (["maxmemory-policy lru-ish"], 1, "maxmemory-policy"),
     (["port 70000"], 1, "port"),
     (["maxclients"], 1, "maxclients"),
-    pytest.param(['dbfilename "unbalanced'], 1, "unbalanced", marks=pytest.mark.xfail(
-        reason="server bug: the 'Unbalanced quotes in configuration line' error does not name the "
-               "config file", strict=True)),
+    pytest.param(['dbfilename "unbalanced'], 1, "unbalanced"),
 ])
 def test_bad_config_file(tmp_path, lines, bad_line, needle):
     conf = write_conf(tmp_path, "\n".join(lines) + "\n")

@@ -203,7 +203,7 @@ def test_acknowledged_writes_survive_sigkill():
     # A small snapshot threshold makes crashes land before, during and after snapshots too.
     with MnemoProcess(args=["--snapshot-log-size", "1mb"], keep_dir=bool(os.environ.get("MNEMO_KEEP_DIR"))) as server:
         print("data dir:", server.dir)
-        known = {c.decode() for c in server.client().execute_command("COMMAND", "LIST")}
+        known = {c.decode() if isinstance(c, bytes) else c for c in server.client().command_list()}
         for name, op in COLLECTION_OPS.items():
             if name in known and op not in OPS:
                 OPS.append(op)

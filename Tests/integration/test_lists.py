@@ -315,8 +315,6 @@ def test_served_client_next_pipelined_pop_queues_behind_other_waiters(mnemo, r):
         b.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Mnemo holds the replies of a pipelined batch until a blocking "
-                   "command in it is served; Redis sends the replies before it at once")
 def test_replies_before_a_blocking_command_are_sent_at_once(mnemo, r):
     s = raw(mnemo)
     try:

@@ -187,9 +187,6 @@ def test_tls_port_requires_cert_and_key(mnemo_factory, certs):
     assert "tls-cert-file" in srv.log()
 
 
-@pytest.mark.xfail(reason="server bug: a PEM private key in a file named *.key (the usual redis.key) fails "
-                          "with failedToLoadPrivateKey: swift-nio-ssl's .file() source treats .key as DER; "
-                          "load the key with NIOSSLPrivateKey(file:format: .pem) instead", strict=True)
 def test_pem_key_with_dot_key_extension(mnemo_factory, certs):
     srv = start_tls(mnemo_factory, certs, "optional", key="server.key")
     assert raw_tls_ping(srv, certs) == b"+PONG\r\n"

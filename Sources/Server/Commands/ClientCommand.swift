@@ -149,6 +149,7 @@ enum ClientCommand {
         if c.replyMode == .off { flags += "" }
         if c.kind == "pubsub" { flags += "P" }
         if c.blocked != nil { flags += "b" }
+        if c.isUnixSocket { flags += "U" }
         if c.noEvict { flags += "e" }
         if c.noTouch { flags += "T" }
         if flags.isEmpty { flags = "N" }

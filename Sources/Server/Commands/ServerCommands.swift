@@ -39,7 +39,7 @@ enum ServerCommands {
                     return .simple("RESET")
                 }),
             CommandSpec(
-                "client", arity: -2, acl: [.connection],
+                "client", arity: -2,
                 docs: CommandDocs("A container for client connection commands.", since: "2.4.0", group: "connection"),
                 subcommands: ClientCommand.specs(server)),
             CommandSpec(
@@ -96,8 +96,9 @@ enum ServerCommands {
         }
         var setName: Bytes?
         while !args.isEmpty {
+            let option = args.peek()!
             if args.flag("AUTH") {
-                guard args.remaining >= 2 else { throw RedisError("Syntax error in HELLO option 'auth'") }
+                guard args.remaining >= 2 else { throw RedisError("Syntax error in HELLO option '\(option.text)'") }
                 let user = try args.next()
                 let pass = try args.next()
                 if let auth = server.authenticate {
@@ -106,7 +107,7 @@ enum ServerCommands {
                     throw RedisError("WRONGPASS", "invalid username-password pair or user is disabled.")
                 }
             } else if args.flag("SETNAME") {
-                guard args.remaining >= 1 else { throw RedisError("Syntax error in HELLO option 'setname'") }
+                guard args.remaining >= 1 else { throw RedisError("Syntax error in HELLO option '\(option.text)'") }
                 let name = try args.next()
                 try ClientCommand.validateName(name)
                 setName = name

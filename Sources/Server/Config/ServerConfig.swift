@@ -142,10 +142,10 @@ public final class ServerConfig {
                 throw ConfigError("Unknown option or number of arguments for CONFIG SET - '\(name)'")
             }
             guard seen.insert(key).inserted else {
-                throw ConfigError("Duplicate parameter - '\(name)'")
+                throw ConfigError("CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
             }
             guard d.mutable else {
-                throw ConfigError("Unsupported CONFIG parameter: \(name)")
+                throw ConfigError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
             do {
                 let args: [String]
@@ -190,7 +190,7 @@ public final class ServerConfig {
             let line = rawLine.trimmingCharacters(in: " \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let words = InlineWords.split(line), let first = words.first else {
-                throw ConfigError("*** FATAL CONFIG FILE ERROR (Mnemo) ***\nReading the configuration file, at line \(lineNo)\n>>> '\(line)'\nUnbalanced quotes in configuration line")
+                throw ConfigError("*** FATAL CONFIG FILE ERROR (Mnemo) ***\nReading the configuration file \(file), at line \(lineNo)\n>>> '\(line)'\nUnbalanced quotes in configuration line")
             }
             do {
                 try load(first, Array(words.dropFirst()))
@@ -250,8 +250,6 @@ public final class ServerConfig {
         ConfigDirective("protected-mode", .bool, default: "yes"),
         ConfigDirective("io-threads", .int(0...128), default: "0", mutable: false),
         ConfigDirective("busy-reply-threshold", .int(0...Int64.max), default: "5000"),
-        // Mnemo's: a Lua VM's heap budget (bytes, 0 = none); a script going past it gets an error.
-        ConfigDirective("lua-heap-limit", .memory, default: "1073741824"),
         // Mnemo's: a Lua VM's heap budget (bytes, 0 = none); a script going past it gets an error.
         ConfigDirective("lua-heap-limit", .memory, default: "1073741824"),
         ConfigDirective("slowlog-log-slower-than", .int(-1...Int64.max), default: "10000"),

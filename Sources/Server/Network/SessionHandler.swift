@@ -29,6 +29,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     var protocolWhileBusy: RESPVersion?
     /// A batch handed to the engine and not yet taken by it.
     private let handoff = NIOLockedValueBox<[Request]?>(nil)
+    /// Shared with this connection's decoder: its unauthenticated limits end once AUTH succeeds.
+    var authFlag: AuthenticationFlag?
     static let maxPendingBeforePause = 4096
 
     let eventLoop: EventLoop
@@ -43,6 +45,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     enum Outgoing {
         case reply(ByteBuffer, close: Bool, pubsub: Bool)
         case messages([ByteBuffer])
+        /// Replies before a blocking command (the batch stays in flight).
+        case partial(ByteBuffer)
     }
 
     init(server: MnemoServer, eventLoop: EventLoop) {
@@ -52,8 +56,10 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
-        let remote = context.channel.remoteAddress.map(SessionHandler.describe) ?? ""
         let local = context.channel.localAddress.map(SessionHandler.describe) ?? ""
+        var remote = context.channel.remoteAddress.map(SessionHandler.describe) ?? ""
+        // Unix socket peers have no path of their own: Redis shows the socket's path.
+        if remote.isEmpty || remote == ":0" { remote = local }
         let isUnix = context.channel.localAddress?.protocol == .unix
         server.engineLoop.execute {
             self.client = self.server.engine.newClient(address: remote, localAddress: local)
@@ -146,7 +152,21 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
                 return b
             }) else { return }
             let result = self.server.process(batch[...], client: self.client, output: channel.allocator.buffer(capacity: 256))
-            if !result.suspended { self.complete(result) }
+            if !result.suspended {
+                self.complete(result)
+            } else if result.output.readableBytes > 0 {
+                self.sendPartial(result)
+            }
+        }
+    }
+
+    /// On the engine: sends the replies that preceded a blocking command, keeping the batch open.
+    func sendPartial(_ result: BatchResult) {
+        let output = result.output
+        // A ticket keeps these replies in order with pub/sub messages to this client.
+        let ticket = takeTicket()
+        server.whenDurable(result.barrier) {
+            self.eventLoop.execute { self.arrive(ticket, .partial(output)) }
         }
     }
 
@@ -154,8 +174,12 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     func complete(_ result: BatchResult) {
         let ticket = takeTicket()
         let pubsub = client.kind == "pubsub"
+        let authenticated = client.authenticated
         server.whenDurable(result.barrier) {
-            self.eventLoop.execute { self.arrive(ticket, .reply(result.output, close: result.close, pubsub: pubsub)) }
+            self.eventLoop.execute {
+                self.authFlag?.authenticated = authenticated
+                self.arrive(ticket, .reply(result.output, close: result.close, pubsub: pubsub))
+            }
         }
     }
 
@@ -177,6 +201,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
             switch item {
             case .reply(let output, let close, let pubsub): deliver(output, close: close, pubsub: pubsub)
             case .messages(let buffers): push(buffers)
+            case .partial(let output): context?.writeAndFlush(wrapOutboundOut(output), promise: nil)
             }
             guard !parked.isEmpty, let next = parked.removeValue(forKey: nextTicket) else { return }
             item = next
@@ -212,9 +237,10 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         if output.readableBytes > 0 {
             context.writeAndFlush(wrapOutboundOut(output), promise: nil)
             enforceOutputLimit(context, pubsub: pubsub)
-            if closing { return }
         }
-        if close {
+        // `closing` is also set by a protocol error (its reply is in `output`) and by the
+        // output-buffer limit: either way the connection ends once the replies are written.
+        if close || closing {
             closing = true
             pending.removeAll()
             context.close(promise: nil)
@@ -233,6 +259,17 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         eventLoop.execute {
             self.closing = true
             self.context?.close(promise: nil)
+        }
+    }
+
+    /// Refuses the connection with one error line, then closes it (protected mode).
+    func refuse(_ message: String) {
+        eventLoop.execute {
+            self.closing = true
+            guard let context = self.context else { return }
+            var buf = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
+            buf.writeString("-\(message)\r\n")
+            context.writeAndFlush(self.wrapOutboundOut(buf)).whenComplete { _ in context.close(promise: nil) }
         }
     }
 }

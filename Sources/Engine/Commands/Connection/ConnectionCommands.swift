@@ -8,7 +8,7 @@ public enum ConnectionCommands {
             docs: CommandDocs("Returns the server's liveliness response.", since: "1.0.0", group: "connection", syntax: "[message]"),
             handler: ping),
         CommandSpec(
-            "echo", arity: 2, flags: [.fast], acl: [.connection],
+            "echo", arity: 2, flags: [.loading, .stale, .fast], acl: [.connection],
             docs: CommandDocs("Returns the given string.", since: "1.0.0", group: "connection", syntax: "message"),
             handler: { ctx in .bulk(ctx.argv[1]) }),
         CommandSpec(

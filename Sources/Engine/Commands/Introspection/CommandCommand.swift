@@ -22,10 +22,10 @@ public enum CommandCommand {
                 sub("list", -2, "Returns a list of command names.", syntax: "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]") { ctx in
                     try list(&ctx)
                 },
-                sub("getkeys", -3, "Extracts the key names from an arbitrary command.", syntax: "command [arg [arg ...]]") { ctx in
+                sub("getkeys", -4, "Extracts the key names from an arbitrary command.", syntax: "command [arg [arg ...]]") { ctx in
                     .array(try keysOf(&ctx).map { .bulk($0.0) })
                 },
-                sub("getkeysandflags", -3, "Extracts the key names and access flags for an arbitrary command.", syntax: "command [arg [arg ...]]") { ctx in
+                sub("getkeysandflags", -4, "Extracts the key names and access flags for an arbitrary command.", syntax: "command [arg [arg ...]]") { ctx in
                     .array(try keysOf(&ctx).map { .array([.bulk($0.0), .array($0.1.flags.names.filter { !["variable_flags", "incomplete"].contains($0) }.map { .simple($0) })]) })
                 },
                 sub("help", 2, "Returns helpful text about the different subcommands.") { _ in
@@ -132,7 +132,8 @@ public enum CommandCommand {
                 specs = specs.filter { $0.module == value.text }
             } else if kind.equalsIgnoringCase("ACLCAT") {
                 guard let cat = ACLCategories.named(value.text) else { return .array([]) }
-                specs = specs.filter { $0.aclCategories.contains(cat) }
+                let all = specs.flatMap { [$0] + $0.subcommands }
+                return .array(all.filter { $0.aclCategories.contains(cat) }.map { .bulk($0.fullName) })
             } else if kind.equalsIgnoringCase("PATTERN") {
                 let all = specs.flatMap { [$0] + $0.subcommands }
                 return .array(all.filter { Glob.match(value, Bytes($0.fullName), nocase: true) }.map { .bulk($0.fullName) })
