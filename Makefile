@@ -38,6 +38,7 @@ compat: release
 bench: release
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server bash bench/compare.sh
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/pubsub.py
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/acl.py
 
 crash-test: build
 	MNEMO_SERVER=$(CURDIR)/.build/debug/mnemo-server MNEMO_CRASH_CYCLES=200 python3 -m pytest -q Tests/integration/test_crash.py

@@ -211,12 +211,23 @@ public final class AccessControl {
             }
         }
         if !s.allKeys && (!spec.keySpecs.isEmpty || spec.getKeys != nil) {
-            if keys == nil { keys = spec.keyPositions(argv) }
+            // One key at a fixed index (GET, SET without getKeys…): checked without building a list.
+            if spec.getKeys == nil, spec.keySpecs.count == 1, case .index(let i) = spec.keySpecs[0].begin,
+               case .range(0, _, _) = spec.keySpecs[0].find, !spec.keySpecs[0].flags.contains(.notKey)
+            {
+                let f = spec.keySpecs[0].flags
+                if i < argv.count && !s.keyAllowed(argv[i], read: f.contains(.access),
+                                                   write: !f.isDisjoint(with: [.insert, .update, .delete])) {
+                    return (.key, i)
+                }
+            } else {
+                if keys == nil { keys = spec.keyPositions(argv) }
             for (pos, ks) in keys! {
                 let f = ks.flags
                 let read = f.contains(.access)
                 let write = !f.isDisjoint(with: [.insert, .update, .delete])
                 if !s.keyAllowed(argv[pos], read: read, write: write) { return (.key, pos) }
+            }
             }
         }
         if !s.allChannels, let (range, isPattern) = AccessControl.channelPositions(spec, argv.count) {
