@@ -83,8 +83,15 @@ def main():
                 ratio = acl / base if base else 0
                 print(f"{kind:<7} {test:<4} {base:>12.0f} {acl:>12.0f} {ratio:>12.3f}")
         finally:
-            p.terminate()
-            p.wait()
+            try:
+                redis.Redis(port=port).shutdown(nosave=True)
+            except redis.RedisError:
+                pass
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
             shutil.rmtree(d, ignore_errors=True)
 
 
