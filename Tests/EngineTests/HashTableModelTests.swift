@@ -40,3 +40,12 @@ struct HashTableModelTests {
         #expect(seen == model.count)
     }
 }
+
+@Suite("Keyspace entry layout")
+struct EntryLayoutTests {
+    /// Slots are walked on every lookup: keep an entry small (collections are boxed).
+    @Test func entryStaysSmall() {
+        #expect(MemoryLayout<Value>.size <= 9)
+        #expect(MemoryLayout<Entry>.size <= 32)
+    }
+}

@@ -52,6 +52,11 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         self._committed = last
         self.pendingLast = last
         try SegmentedLog.makeDirectory(directory)
+        // The log already on disk counts toward the automatic-snapshot threshold.
+        for seg in SegmentedLog.segments(in: directory) {
+            var st = stat()
+            if stat(seg.path, &st) == 0 { _sizeSinceDiscard += max(0, Int64(st.st_size) - Int64(SegmentedLog.segmentHeaderSize)) }
+        }
         try openSegment(first: last + 1, reuseExisting: true)
         let t = Thread { [weak self] in self?.writerLoop() }
         t.name = "mnemo-log-writer"
