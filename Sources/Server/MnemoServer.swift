@@ -167,9 +167,7 @@ public final class MnemoServer: @unchecked Sendable {
         try engineLoop.submit { try controller.recover() }.wait()
         let bindAddresses = config["bind"].split(separator: " ").map(String.init)
         let port = config.int("port")
-        if port > 0 {
-            try bindAll(bindAddresses, port: port, tls: nil)
-        }
+        // The plain port opens last: once it answers, every other listener is up too.
         let tlsPort = config.int("tls-port")
         if tlsPort > 0 {
             let ctx = try makeTLSContext()
@@ -183,6 +181,9 @@ public final class MnemoServer: @unchecked Sendable {
             if perm != 0 { chmod(unixPath, mode_t(perm)) }
             listeners.append(ch)
             logger.notice("Listening on unix socket \(unixPath)")
+        }
+        if port > 0 {
+            try bindAll(bindAddresses, port: port, tls: nil)
         }
         if listeners.isEmpty && port == 0 && tlsPort == 0 && unixPath.isEmpty {
             logger.warning("No listener configured (port 0, no tls-port, no unixsocket)")
