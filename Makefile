@@ -36,7 +36,9 @@ compat: release
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server bash compat/run.sh
 
 bench: release
-	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server bash bench/compare.sh
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server BENCH_SECTIONS="cache durable" \
+		BENCH_TESTS=set,get,incr,mset,lpush,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100 bash bench/compare.sh
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/persistence.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/pubsub.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/acl.py
 

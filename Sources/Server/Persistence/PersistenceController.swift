@@ -376,6 +376,10 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         let compress = config.bool("rdbcompression")
         _ = compress
         DispatchQueue.global().async {
+            // The snapshot yields the CPU to the engine: serving clients comes first.
+            var param = sched_param()
+            pthread_setschedparam(pthread_self(), 5, &param)  // SCHED_IDLE (Linux)
+            defer { pthread_setschedparam(pthread_self(), Int32(SCHED_OTHER), &param) }
             var ok = true
             do {
                 try SegmentedLog.makeDirectory(dir)
