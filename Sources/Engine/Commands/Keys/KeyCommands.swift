@@ -239,39 +239,22 @@ public enum KeyCommands {
     }
 
     static func scan(_ ctx: inout CommandContext) throws -> RESPValue {
-        guard let cursor = parseCursor(ctx.argv[1]) else { throw RedisError("invalid cursor") }
-        var count: Int64 = 10
-        var pattern: Bytes?
-        var typeName: Bytes?
-        var j = 2
-        while j < ctx.argv.count {
-            let more = ctx.argv.count - j
-            if ctx.argv[j].equalsIgnoringCase("COUNT") && more >= 2 {
-                count = try ctx.argv[j + 1].int()
-                if count < 1 { throw RedisError.syntax }
-            } else if ctx.argv[j].equalsIgnoringCase("MATCH") && more >= 2 {
-                pattern = Glob.matchesAll(ctx.argv[j + 1]) ? nil : ctx.argv[j + 1]
-            } else if ctx.argv[j].equalsIgnoringCase("TYPE") && more >= 2 {
-                typeName = ctx.argv[j + 1]
-            } else {
-                throw RedisError.syntax
-            }
-            j += 2
-        }
+        let cursor = try CollectionScan.cursor(ctx.argv[1])
+        let o = try CollectionScan.Options(ctx.argv, from: 2, allowType: true)
         var found: [Bytes] = []
-        let next = ctx.engine.databases[ctx.db].scan(cursor: cursor, count: Int(clamping: count)) { key, _ in
+        let next = ctx.engine.databases[ctx.db].scan(cursor: cursor, count: o.count) { key, _ in
             found.append(key)
         }
         var out: [RESPValue] = []
         out.reserveCapacity(found.count)
         for key in found {
-            if let pattern, !Glob.match(pattern, key) { continue }
+            if !o.matches(key) { continue }
             // Expired keys are dropped (and deleted) rather than returned.
             guard let e = ctx.lookup(key) else { continue }
-            if let typeName, typeName.lower != e.value.typeName { continue }
+            if let typeName = o.typeName, typeName.lower != e.value.typeName { continue }
             out.append(.bulk(key))
         }
-        return .array([.bulk(Bytes(String(next).utf8)), .array(out)])
+        return CollectionScan.reply(next, out)
     }
 
     static func wait(_ ctx: inout CommandContext) throws -> RESPValue {

@@ -358,39 +358,24 @@ public enum SortedSetCommands {
     // MARK: ZSCAN
 
     static func zscan(_ ctx: inout CommandContext) throws -> RESPValue {
-        guard let cursor = KeyCommands.parseCursor(ctx.argv[2]) else { throw RedisError("invalid cursor") }
-        var count: Int64 = 10
-        var pattern: Bytes?
-        var j = 3
-        while j < ctx.argv.count {
-            let more = ctx.argv.count - j
-            if ctx.argv[j].equalsIgnoringCase("COUNT") && more >= 2 {
-                count = try ctx.argv[j + 1].int()
-                if count < 1 { throw RedisError.syntax }
-            } else if ctx.argv[j].equalsIgnoringCase("MATCH") && more >= 2 {
-                pattern = Glob.matchesAll(ctx.argv[j + 1]) ? nil : ctx.argv[j + 1]
-            } else {
-                throw RedisError.syntax
-            }
-            j += 2
-        }
+        let cursor = try CollectionScan.cursor(ctx.argv[2])
+        let o = try CollectionScan.Options(ctx.argv, from: 3)
         guard let z = try ctx.read(ctx.argv[1], as: SortedSetValue.self) else {
             return .array([.bulk(Bytes("0")), .emptyArray])
         }
         var found: [(Bytes, Double)] = []
         var next: UInt64 = 0
         if z.isSkiplist {
-            next = z.scores.scan(cursor: cursor, count: Int(clamping: count)) { m, s in found.append((m, s)) }
+            next = z.scores.scan(cursor: cursor, count: o.count) { m, s in found.append((m, s)) }
         } else {
             // A listpack is returned whole in one call, as Redis does.
             z.forEachAscending { m, s in found.append((m, s)) }
         }
         var out: [RESPValue] = []
-        for (m, s) in found {
-            if let pattern, !Glob.match(pattern, m) { continue }
+        for (m, s) in found where o.matches(m) {
             out.append(.bulk(m))
             out.append(.bulk(d2string(s)))
         }
-        return .array([.bulk(Bytes(String(next).utf8)), .array(out)])
+        return CollectionScan.reply(next, out)
     }
 }
