@@ -408,18 +408,24 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         lastSaveTime = Engine.wallClockMs() / 1000
         dirtyAtSnapshot = dirty
         snapshotSequence = max(snapshotSequence, seq)
-        // Retention: keep the newest N snapshots; log segments covered by the oldest kept go.
         let all = snapshots()
         let keep = max(1, config.int("snapshot-retention"))
-        for old in all.dropLast(keep) { unlink(old.path) }
         let kept = Array(all.suffix(keep))
-        if let oldest = kept.first { log?.discard(through: oldest.sequence) }
         // dbfilename in dir always names the newest snapshot (for export / redis-check-rdb).
         if let newest = kept.last {
             let link = dataDir + "/" + config["dbfilename"]
             let tmp = link + ".tmp-link"
             unlink(tmp)
             if Glibc.link(newest.path, tmp) == 0 { rename(tmp, link) }
+        }
+        // Retention: keep the newest N snapshots; log segments covered by the oldest kept go.
+        // Unlinking big files takes tens of ms on some file systems: not on the engine thread.
+        let doomed = all.dropLast(keep).map(\.path)
+        let oldestKept = kept.first?.sequence
+        let log = self.log
+        DispatchQueue.global().async {
+            for path in doomed { unlink(path) }
+            if let oldestKept { log?.discard(through: oldestKept) }
         }
     }
 
