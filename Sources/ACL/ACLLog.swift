@@ -32,10 +32,14 @@ public struct ACLLog {
         public var username: String
         public var created: Int64
         public var clientInfo: String
+        /// Identity and first-seen time of the entry (Redis 7.2's entry-id / timestamp-created).
+        public var entryID: Int64 = 0
+        public var firstCreated: Int64 = 0
     }
 
     public private(set) var entries: [Entry] = []  // newest first
     public var maxLength = 128
+    private var nextEntryID: Int64 = 0
 
     public mutating func add(_ e: Entry) {
         for i in entries.indices.prefix(10) {
@@ -51,7 +55,11 @@ public struct ACLLog {
                 return
             }
         }
-        entries.insert(e, at: 0)
+        var new = e
+        new.entryID = nextEntryID
+        new.firstCreated = e.created
+        nextEntryID += 1
+        entries.insert(new, at: 0)
         trim()
     }
 
@@ -79,6 +87,9 @@ public struct ACLLog {
                 (.bulk("username"), .bulk(e.username)),
                 (.bulk("age-seconds"), .double(Double(now - e.created) / 1000)),
                 (.bulk("client-info"), .bulk(e.clientInfo)),
+                (.bulk("entry-id"), .integer(e.entryID)),
+                (.bulk("timestamp-created"), .integer(e.firstCreated)),
+                (.bulk("timestamp-last-updated"), .integer(e.created)),
             ])
         })
     }

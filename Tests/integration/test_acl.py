@@ -259,8 +259,12 @@ def test_acl_log_fields_grouping_and_max_len(srv, m):
     log = [e for e in m.acl_log() if e["object"] != "client|setinfo"]
     assert [e["reason"] for e in log] == ["command", "key"]
     key = log[1]
-    assert set(key) == {"count", "reason", "context", "object", "username", "age-seconds", "client-info"}
+    assert set(key) == {"count", "reason", "context", "object", "username", "age-seconds", "client-info",
+                        "entry-id", "timestamp-created", "timestamp-last-updated"}
     assert key["count"] == 3 and key["object"] == "b" and key["username"] == "lg" and key["context"] == "toplevel"
+    # Grouped entries keep their id and first time; the newer entry has the next id.
+    assert log[0]["entry-id"] == key["entry-id"] + 1
+    assert key["timestamp-created"] <= key["timestamp-last-updated"] <= log[0]["timestamp-created"]
     info = key["client-info"]  # redis-py parses it into a dict
     assert info["cmd"] == "get" and info["user"] == "lg"
     assert log[0]["object"] == "set"
