@@ -419,3 +419,49 @@ def test_auth_brute_force_does_not_slow_others(srv, m):
         stop.set()
         t.join()
     assert "wrongpass" not in srv.log()
+
+
+def _external_ipv4():
+    """An address of this machine that is not loopback, or None."""
+    import socket as _s
+    try:
+        with _s.socket(_s.AF_INET, _s.SOCK_DGRAM) as u:
+            u.connect(("192.0.2.254", 9))  # no packet is sent for a UDP connect
+            ip = u.getsockname()[0]
+        return None if ip.startswith("127.") else ip
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("extra,denied", [([], True), (["--protected-mode", "no"], False), (["--requirepass", "pw"], False)])
+def test_protected_mode_refuses_external_clients_without_password(mnemo_factory, extra, denied):
+    ip = _external_ipv4()
+    if ip is None:
+        pytest.skip("no non-loopback IPv4 address on this machine")
+    import socket as _s
+    import time as _t
+    srv = mnemo_factory(["--bind", f"127.0.0.1 {ip}"] + extra, wait=False)
+    srv.start(wait=False)
+    deadline = _t.monotonic() + 30
+    while True:  # with a password PING answers NOAUTH, which the usual readiness check refuses
+        try:
+            with _s.create_connection(("127.0.0.1", srv.port), timeout=1) as probe:
+                probe.sendall(b"*1\r\n$4\r\nPING\r\n")
+                if probe.recv(64).startswith((b"+PONG", b"-NOAUTH")):
+                    break
+        except OSError:
+            pass
+        assert _t.monotonic() < deadline, srv.log()
+        _t.sleep(0.05)
+    with _s.create_connection((ip, srv.port), timeout=5) as s:
+        s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        s.settimeout(5)
+        data = s.recv(4096)
+    if denied:
+        assert data.startswith(b"-DENIED Redis is running in protected mode")
+    else:
+        assert data.startswith(b"+PONG") or data.startswith(b"-NOAUTH")
+    # Loopback clients are never refused.
+    with _s.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        assert s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
