@@ -58,8 +58,8 @@ public enum ServerMain {
                 src.resume()
                 return src
             }
-            try server.waitUntilShutdown()
-            _ = signals
+            // The signal sources must outlive the wait (an optimized build would free them early).
+            try withExtendedLifetime(signals) { try server.waitUntilShutdown() }
             return 0
         } catch {
             fputs("\(error)\n", stderr)

@@ -149,15 +149,19 @@ public enum SetCommands {
             }
             count = v
         }
-        guard let e = ctx.lookup(key) else { return withCount ? .set([]) : .null }
-        guard case .set(let current) = e.value else { throw RedisError.wrongType }
+        // Only the size is read here: holding the value across `mutate` would make it copy the set.
+        let size: Int
+        do {
+            guard let e = ctx.lookup(key) else { return withCount ? .set([]) : .null }
+            guard case .set(let current) = e.value else { throw RedisError.wrongType }
+            size = current.count
+        }
         if withCount && count == 0 { return .set([]) }
-        let size = current.count
         var rng = ctx.engine.rng
         let c = ctx
         if count >= Int64(size) {
             // Everything goes: the reply is the whole set, the effect a DEL.
-            let all = current.members
+            let all = try ctx.read(key, as: SetValue.self)!.members
             c.notify(.set, "spop", key)
             ctx.delete(key)
             ctx.notify(.generic, "del", key)

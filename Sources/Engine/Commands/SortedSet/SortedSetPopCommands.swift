@@ -69,8 +69,9 @@ extension SortedSetCommands {
         _ ctx: inout CommandContext, keys: [Bytes], max: Bool, count: Int, form: PopReply
     ) throws -> RESPValue? {
         for key in keys {
-            guard let e = ctx.lookup(key) else { continue }
-            guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
+            // Check the type without keeping the entry alive (else `mutate` copies the set).
+            guard let isZSet = ctx.lookup(key).map({ SortedSetValue.extract($0.value) != nil }) else { continue }
+            guard isZSet else { throw RedisError.wrongType }
             let c = ctx
             let popped = try ctx.mutate(key, as: SortedSetValue.self, create: false) { z -> ([(member: Bytes, score: Double)], Bool) in
                 let els = z.elements(fromRank: max ? z.count - 1 : 0, limit: count, reverse: max)
@@ -103,8 +104,11 @@ extension SortedSetCommands {
             count = Int(c)
         }
         let key = ctx.argv[1]
-        guard let e = ctx.lookup(key) else { return .emptyArray }
-        guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
+        // The entry must not stay referenced here: `mutate` would then copy the whole set.
+        do {
+            guard let e = ctx.lookup(key) else { return .emptyArray }
+            guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
+        }
         if count == 0 { return .emptyArray }
         let form = PopReply.plain(nested: hasCount && isResp3(ctx))
         return try popFirst(&ctx, keys: [key], max: max, count: count, form: form) ?? .emptyArray
