@@ -73,27 +73,10 @@ final class ModuleKey {
     /// Mutates a collection in place (no copy when uniquely held); nil on a wrong type or
     /// (without `create`) a missing key. An emptied collection deletes the key.
     func mutate<T: CollectionValue, R>(_: T.Type, create: Bool, _ body: (inout T) -> (R, Bool)) -> R? {
-        if let e = entry {
-            guard T.extract(e.value) != nil else { return nil }
-        } else {
-            guard create else { return nil }
-            engine.databases[db].set(key, Entry(value: T.empty.wrapped, lastAccess: engine.commandTime))
+        try? engine.mutate(db: db, key, as: T.self, create: create) { c in
+            let (r, changed) = body(&c)
+            return (r, changed)
         }
-        var out: (R, Bool)?
-        var empty = false
-        _ = engine.databases[db].updateValue(key) { v in
-            var c = T.extract(v)!
-            v = .string([])
-            out = body(&c)
-            empty = c.isEmpty
-            v = c.wrapped
-        }
-        if empty {
-            engine.databases[db].remove(key)
-            engine.notify(.generic, "del", db: db, key: key)
-        }
-        if out!.1 || empty { engine.keyChanged(db, key) }
-        return out!.0
     }
 }
 

@@ -15,19 +15,29 @@ extension CommandContext {
     /// in Redis. Signals the change when `body` reports one (returns true in `changed`).
     @discardableResult
     public func mutate<T: CollectionValue, R>(
-        _ key: Bytes, as: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
+        _ key: Bytes, as type: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
     ) throws -> R? {
-        let db = client.db
-        if let e = engine.lookup(db, key) {
+        try engine.mutate(db: client.db, key, as: type, create: create, body)
+    }
+}
+
+extension Engine {
+    /// The one in-place collection mutation (commands and module keys both use it): type check,
+    /// copy-free access, deletion of an emptied collection, change signalling.
+    @discardableResult
+    public func mutate<T: CollectionValue, R>(
+        db: Int, _ key: Bytes, as: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        if let e = lookup(db, key) {
             guard T.extract(e.value) != nil else { throw RedisError.wrongType }
         } else {
             guard create else { return nil }
-            engine.databases[db].set(key, Entry(value: T.empty.wrapped, lastAccess: now))
+            databases[db].set(key, Entry(value: T.empty.wrapped, lastAccess: commandTime))
         }
         var thrown: Error?
         var outcome: (result: R, changed: Bool)?
         var nowEmpty = false
-        engine.databases[db].updateValue(key) { v in
+        databases[db].updateValue(key) { v in
             var c = T.extract(v)!
             v = Value.placeholder  // drop the entry's reference so `c` is unique
             do { outcome = try body(&c) } catch { thrown = error }
@@ -35,11 +45,11 @@ extension CommandContext {
             v = c.wrapped
         }
         if nowEmpty {
-            engine.databases[db].remove(key)
-            engine.notify(.generic, "del", db: db, key: key)
+            databases[db].remove(key)
+            notify(.generic, "del", db: db, key: key)
         }
         if let thrown { throw thrown }
-        if outcome!.changed || nowEmpty { engine.keyChanged(db, key) }
+        if outcome!.changed || nowEmpty { keyChanged(db, key) }
         return outcome!.result
     }
 }

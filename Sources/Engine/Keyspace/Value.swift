@@ -46,7 +46,12 @@ public protocol CollectionValue {
     static var empty: Self { get }
     static func extract(_ value: Value) -> Self?
     var wrapped: Value { get }
-    var isEmpty: Bool { get }
+    var count: Int { get }
+}
+
+extension CollectionValue {
+    /// An empty collection's key is deleted (see `CommandContext.mutate`).
+    public var isEmpty: Bool { count == 0 }
 }
 
 /// A key's entry: its value, absolute expiry (ms since epoch, 0 = none) and access clock.

@@ -53,6 +53,18 @@ public enum LZF {
         @inline(__always) func idx(_ h: UInt32) -> Int {
             Int(((h >> (24 - hashBits)) &- h &* 5) & ((1 << hashBits) - 1))
         }
+        /// Appends input[ip] to the open literal run, closing the run at 32 bytes.
+        func copyLiteral() {
+            lit += 1
+            out[op] = input[ip]
+            op += 1
+            ip += 1
+            if lit == 32 {
+                out[op - lit - 1] = UInt8(lit - 1)
+                lit = 0
+                op += 1
+            }
+        }
         var hval = UInt32(input[0]) << 8 | UInt32(input[1])
         while ip < n - 2 {
             hval = (hval << 8) | UInt32(input[ip + 2])
@@ -93,29 +105,11 @@ public enum LZF {
                 ip += 1
             } else {
                 if op >= maxOut { return nil }
-                lit += 1
-                out[op] = input[ip]
-                op += 1
-                ip += 1
-                if lit == 32 {
-                    out[op - lit - 1] = UInt8(lit - 1)
-                    lit = 0
-                    op += 1
-                }
+                copyLiteral()
             }
         }
         if op + 3 > maxOut { return nil }
-        while ip < n {
-            lit += 1
-            out[op] = input[ip]
-            op += 1
-            ip += 1
-            if lit == 32 {
-                out[op - lit - 1] = UInt8(lit - 1)
-                lit = 0
-                op += 1
-            }
-        }
+        while ip < n { copyLiteral() }
         out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
         if lit == 0 { op -= 1 }
         guard op <= maxOut else { return nil }

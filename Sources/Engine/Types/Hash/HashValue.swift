@@ -21,7 +21,6 @@ public struct HashValue: CollectionValue {
         return nil
     }
     public var wrapped: Value { .hash(self) }
-    public var isEmpty: Bool { count == 0 }
     public var count: Int { isListpack ? pairs.count : table.count }
     public var encoding: String { isListpack ? "listpack" : "hashtable" }
 

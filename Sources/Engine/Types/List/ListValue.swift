@@ -13,7 +13,6 @@ public struct ListValue: CollectionValue {
         return nil
     }
     public var wrapped: Value { .list(self) }
-    public var isEmpty: Bool { items.isEmpty }
     public var count: Int { items.count }
     /// Redis 7.0 keeps every list in a quicklist (the listpack encoding for lists is 7.2's).
     public var encoding: String { "quicklist" }

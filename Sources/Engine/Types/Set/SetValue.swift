@@ -23,7 +23,6 @@ public struct SetValue: CollectionValue {
         return nil
     }
     public var wrapped: Value { .set(self) }
-    public var isEmpty: Bool { count == 0 }
     public var count: Int { isIntset ? ints.count : table.count }
     public var encoding: String { isIntset ? "intset" : "hashtable" }
 

@@ -23,7 +23,6 @@ public struct SortedSetValue: CollectionValue {
         return nil
     }
     public var wrapped: Value { .zset(self) }
-    public var isEmpty: Bool { scores.count == 0 }
     public var count: Int { scores.count }
     public var encoding: String { isSkiplist ? "skiplist" : "listpack" }
 
