@@ -41,8 +41,10 @@ public final class MnemoServer: @unchecked Sendable {
     public var logger: Logger
     let ioGroup: MultiThreadedEventLoopGroup
     let engineGroup: MultiThreadedEventLoopGroup
-    /// The engine's serial executor.
+    /// The engine's own loop: handed-off batches, timers, scripts, recovery. Whoever touches
+    /// engine state holds `engineMutex` (see `onEngine`); I/O loops may run short batches inline.
     public let engineLoop: EventLoop
+    let engineMutex = EngineMutex()
     private var listeners: [Channel] = []
     private let connectionCount = NIOLockedValueBox(0)
     public let startTime = Engine.wallClockMs()
@@ -160,11 +162,11 @@ public final class MnemoServer: @unchecked Sendable {
     public func start() throws {
         let controller = PersistenceController(server: self)
         persistence = controller
-        try engineLoop.submit { try self.loadACLAtStart() }.wait()
+        try engineLoop.submit { try self.engineMutex.withLock { try self.loadACLAtStart() } }.wait()
         // Recovery starts on the engine; the log replay continues in chunks after we listen.
         // Modules first: their commands and data types must exist when the snapshot and log load.
-        try engineLoop.submit { try self.loadConfiguredModules() }.wait()
-        try engineLoop.submit { try controller.recover() }.wait()
+        try engineLoop.submit { try self.engineMutex.withLock { try self.loadConfiguredModules() } }.wait()
+        try engineLoop.submit { try self.engineMutex.withLock { try controller.recover() } }.wait()
         let bindAddresses = config["bind"].split(separator: " ").map(String.init)
         let port = config.int("port")
         // The plain port opens last: once it answers, every other listener is up too.
@@ -297,7 +299,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     /// Stop accepting, finish in-flight work, flush what must be durable, close.
     public func shutdown(save: Bool?) {
-        engineLoop.execute {
+        onEngine {
             guard !self.isShuttingDown else { return }
             self.isShuttingDown = true
             self.logger.notice("User requested shutdown...")
@@ -311,6 +313,25 @@ public final class MnemoServer: @unchecked Sendable {
     }
 
     // MARK: engine side
+
+    /// Runs `body` on the engine loop, holding the engine.
+    func onEngine(_ body: @escaping () -> Void) {
+        engineLoop.execute {
+            self.engineMutex.lock()
+            body()
+            self.engineMutex.unlock()
+        }
+    }
+
+    /// Runs `body` on the engine loop after `delay`, holding the engine.
+    @discardableResult
+    func onEngine(in delay: TimeAmount, _ body: @escaping () -> Void) -> Scheduled<Void> {
+        engineLoop.scheduleTask(in: delay) {
+            self.engineMutex.lock()
+            body()
+            self.engineMutex.unlock()
+        }
+    }
 
     /// Executes a batch of requests for one client on the engine loop. If a command blocks
     /// (BLPOP…), the rest of the batch is suspended until the client is served, times out or
@@ -387,6 +408,15 @@ public final class MnemoServer: @unchecked Sendable {
         sessions[client.id]?.complete(result)
     }
 
+    /// Whether a reply that must wait for `barrier` may go out now.
+    func isDurable(_ barrier: UInt64) -> Bool { barrier == 0 || persistence == nil }
+
+    /// Whether the request must run on the engine loop (see `CommandSpec.mayRunLong`).
+    func mayRunLong(_ request: Request) -> Bool {
+        guard case .command(let argv) = request, let name = argv.first, let spec = engine.table.lookup(name) else { return false }
+        return spec.mayRunLong
+    }
+
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).
     func whenDurable(_ barrier: UInt64, _ body: @escaping () -> Void) {
         if barrier == 0 || persistence == nil {
@@ -412,7 +442,7 @@ public final class MnemoServer: @unchecked Sendable {
     private func armBlockingTimer(_ client: Client, _ cmd: BlockedCommand) {
         guard let deadline = cmd.deadline else { return }
         let delay = max(0, deadline - Engine.wallClockMs())
-        engineLoop.scheduleTask(in: .milliseconds(delay)) { [weak client] in
+        onEngine(in: .milliseconds(delay)) { [weak client] in
             guard let client else { return }
             self.engine.blocking.timeout(client, token: cmd.token)
         }
@@ -421,7 +451,7 @@ public final class MnemoServer: @unchecked Sendable {
     private func scheduleCron() {
         let hz = max(1, engine.settings.hz)
         engineLoop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(1000 / hz)), delay: .milliseconds(Int64(1000 / hz))) { _ in
-            self.cron()
+            self.engineMutex.withLock { self.cron() }
         }
     }
 

@@ -246,46 +246,109 @@ public final class CommandStatsBox: @unchecked Sendable {
 public typealias CommandHandler = (inout CommandContext) throws -> RESPValue
 
 /// One command, declared once beside its handler. Everything else derives from it.
+/// Its fields live in one shared box, so the copies the dispatcher passes around cost a single
+/// retain (a field-by-field copy retained a dozen references on every command).
 public struct CommandSpec: @unchecked Sendable {
-    public var name: String
-    public var arity: Int
-    public var flags: CommandFlags
-    public var categories: ACLCategories
-    public var keySpecs: [KeySpec]
+    @usableFromInline final class Storage {
+        var name: String
+        var arity: Int
+        var flags: CommandFlags
+        var categories: ACLCategories
+        var keySpecs: [KeySpec]
+        var channels: ChannelSpec?
+        var docs: CommandDocs
+        var subcommands: [CommandSpec]
+        var handler: CommandHandler?
+        var container: String?
+        var module: String?
+        var stats: CommandStatsBox
+        var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])?
+        var mayRunLong: Bool?
+
+        init(name: String, arity: Int, flags: CommandFlags, categories: ACLCategories, keySpecs: [KeySpec],
+             channels: ChannelSpec?, docs: CommandDocs, subcommands: [CommandSpec], handler: CommandHandler?,
+             container: String?, module: String?, stats: CommandStatsBox,
+             getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])?) {
+            self.name = name
+            self.arity = arity
+            self.flags = flags
+            self.categories = categories
+            self.keySpecs = keySpecs
+            self.channels = channels
+            self.docs = docs
+            self.subcommands = subcommands
+            self.handler = handler
+            self.container = container
+            self.module = module
+            self.stats = stats
+            self.getKeys = getKeys
+        }
+
+        func copy() -> Storage {
+            Storage(name: name, arity: arity, flags: flags, categories: categories, keySpecs: keySpecs,
+                    channels: channels, docs: docs, subcommands: subcommands, handler: handler,
+                    container: container, module: module, stats: stats, getKeys: getKeys)
+        }
+    }
+
+    @usableFromInline var storage: Storage
+
+    /// The box, copied first if another spec value shares it (value semantics on write).
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    public var name: String { get { storage.name } set { unique.name = newValue } }
+    public var arity: Int { get { storage.arity } set { unique.arity = newValue } }
+    public var flags: CommandFlags { get { storage.flags } set { unique.flags = newValue } }
+    public var categories: ACLCategories { get { storage.categories } set { unique.categories = newValue } }
+    public var keySpecs: [KeySpec] { get { storage.keySpecs } set { unique.keySpecs = newValue } }
     /// Channel arguments of pub/sub commands (for ACL), if any.
-    public var channels: ChannelSpec?
-    public var docs: CommandDocs
-    public var subcommands: [CommandSpec]
-    public var handler: CommandHandler?
+    public var channels: ChannelSpec? { get { storage.channels } set { unique.channels = newValue } }
+    public var docs: CommandDocs { get { storage.docs } set { unique.docs = newValue } }
+    public var subcommands: [CommandSpec] { get { storage.subcommands } set { unique.subcommands = newValue } }
+    public var handler: CommandHandler? { get { storage.handler } set { unique.handler = newValue } }
     /// Set for subcommands: the container's name.
-    public var container: String?
+    public var container: String? { get { storage.container } set { unique.container = newValue } }
     /// The module that registered it, if any.
-    public var module: String?
+    public var module: String? { get { storage.module } set { unique.module = newValue } }
     /// Its INFO commandstats counters (shared by every copy of the spec).
-    public var stats = CommandStatsBox()
+    public var stats: CommandStatsBox { get { storage.stats } set { unique.stats = newValue } }
     /// Finds the keys when the key specs cannot (Redis's getkeys_proc, e.g. SORT's STORE): used
     /// instead of the specs by `keyPositions`, so ACL, GETKEYS and WATCH see every key.
-    public var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])?
+    public var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])? { get { storage.getKeys } set { unique.getKeys = newValue } }
     /// The spec's number in the command table (see `CommandStatsBox.id`).
-    @inline(__always) public var id: Int { stats.id }
+    @inline(__always) public var id: Int { storage.stats.id }
 
     public init(
         _ name: String, arity: Int, flags: CommandFlags = [], acl: ACLCategories = [],
         keys: [KeySpec] = [], docs: CommandDocs, subcommands: [CommandSpec] = [],
         handler: CommandHandler? = nil
     ) {
-        self.name = name.lowercased()
-        self.arity = arity
-        self.flags = flags
-        self.categories = acl
-        self.keySpecs = keys
-        self.docs = docs
-        self.subcommands = subcommands.map {
-            var s = $0
-            s.container = name.lowercased()
-            return s
-        }
-        self.handler = handler
+        let lower = name.lowercased()
+        storage = Storage(
+            name: lower, arity: arity, flags: flags, categories: acl, keySpecs: keys, channels: nil, docs: docs,
+            subcommands: subcommands.map {
+                var s = $0
+                s.container = lower
+                return s
+            },
+            handler: handler, container: nil, module: nil, stats: CommandStatsBox(), getKeys: nil)
+    }
+
+    /// Whether the command (or any of its subcommands) can hold the engine for long: scripts
+    /// and functions (a busy script must leave the I/O loops free to answer -BUSY and accept
+    /// SCRIPT KILL), module commands, EXEC (it may run queued scripts) and admin commands.
+    /// Such commands always run on the engine loop, never inline on an I/O loop.
+    public var mayRunLong: Bool {
+        if let known = storage.mayRunLong { return known }
+        let long = categories.contains(.scripting) || flags.contains(.admin) || module != nil || name == "exec"
+            || subcommands.contains { $0.mayRunLong }
+        storage.mayRunLong = long
+        return long
     }
 
     /// `container|sub` for subcommands, else the name.

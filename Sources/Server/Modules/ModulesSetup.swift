@@ -27,7 +27,7 @@ extension MnemoServer {
             }
         }
         host.schedule = { [unowned self] ms, body in
-            let task = self.engineLoop.scheduleTask(in: .milliseconds(ms)) {
+            let task = self.onEngine(in: .milliseconds(ms)) {
                 self.engine.beginExecution()
                 body()
                 self.engine.commitEffects()

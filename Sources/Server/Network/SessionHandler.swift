@@ -61,7 +61,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         // Unix socket peers have no path of their own: Redis shows the socket's path.
         if remote.isEmpty || remote == ":0" { remote = local }
         let isUnix = context.channel.localAddress?.protocol == .unix
-        server.engineLoop.execute {
+        server.onEngine {
             self.client = self.server.engine.newClient(address: remote, localAddress: local)
             self.client.isUnixSocket = isUnix
             self.client.connection = self
@@ -73,7 +73,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
         server.connectionClosed()
-        server.engineLoop.execute {
+        server.onEngine {
             if let c = self.client { self.server.clientDisconnected(c) }
         }
         context.fireChannelInactive()
@@ -139,25 +139,59 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
             }
             return
         }
-        pending.reserveCapacity(16)
         inFlight = true
+        let channel = context.channel
+        if pending.count <= SessionHandler.inlineBatchLimit && runInline(channel) { return }
+        pending.reserveCapacity(16)
         // The batch waits in `handoff` until the engine takes it, so that a script turning busy
         // meanwhile lets this thread take it back and answer -BUSY (see reclaimWhileScriptBusy).
         handoff.withLockedValue { $0 = pending }
         pending = []
-        let channel = context.channel
-        server.engineLoop.execute {
+        server.onEngine {
             guard let batch = self.handoff.withLockedValue({ b -> [Request]? in
                 defer { b = nil }
                 return b
             }) else { return }
-            let result = self.server.process(batch[...], client: self.client, output: channel.allocator.buffer(capacity: 256))
-            if !result.suspended {
-                self.complete(result)
-            } else if result.output.readableBytes > 0 {
-                self.sendPartial(result)
-            }
+            self.execute(batch, channel)
         }
+    }
+
+    /// Batches up to this many commands run inline on the I/O loop when the engine is free;
+    /// longer pipelines go to the engine loop, so parsing and execution overlap on two cores.
+    static let inlineBatchLimit = 4
+
+    /// Runs the pending batch here, on the I/O loop, if the engine is free and no command in it
+    /// can hold the engine for long (scripts, modules, EXEC, admin). No thread hop either way.
+    private func runInline(_ channel: Channel) -> Bool {
+        guard server.engineMutex.tryLock() else { return false }
+        // The client is created on the engine loop when the connection opens.
+        guard client != nil, !pending.contains(where: server.mayRunLong) else {
+            server.engineMutex.unlock()
+            return false
+        }
+        let batch = pending
+        pending = []
+        let sendNow = execute(batch, channel, inline: true)
+        server.engineMutex.unlock()
+        if let (ticket, item) = sendNow { arrive(ticket, item) }
+        return true
+    }
+
+    /// Holding the engine: executes a batch; its replies go out once durable. Inline, replies
+    /// that need not wait are returned instead, to be written after the engine is released.
+    @discardableResult
+    private func execute(_ batch: [Request], _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing)? {
+        let result = server.process(batch[...], client: client, output: channel.allocator.buffer(capacity: 256))
+        if result.suspended {
+            if result.output.readableBytes > 0 { sendPartial(result) }
+            return nil
+        }
+        if inline && server.isDurable(result.barrier) {
+            authFlag?.authenticated = client.authenticated
+            return (takeTicket(), .reply(result.output, close: result.close, pubsub: client.kind == "pubsub"))
+        }
+        complete(result)
+        return nil
     }
 
     /// On the engine: sends the replies that preceded a blocking command, keeping the batch open.
@@ -225,7 +259,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         if queued == 0 && outputTracker.softLimitReachedAt == 0 { return }
         guard outputTracker.exceeds(limit, queued: queued, nowMs: Engine.wallClockMs()) else { return }
         // Logged before the close reaches the engine, so the log shows the client's subscriptions.
-        server.engineLoop.execute { self.server.outputLimitExceeded(self.client, queued: queued, pubsub: pubsub) }
+        server.onEngine { self.server.outputLimitExceeded(self.client, queued: queued, pubsub: pubsub) }
         closing = true
         pending.removeAll()
         context.close(promise: nil)

@@ -322,7 +322,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             server.logger.notice("Loading... \(loadingDone)/\(loadingTotal) records (\(Int(rate)) records/s)")
             lastProgressReport = now
         }
-        server.engineLoop.execute { self.replayInChunks(rest, client: client, done: done) }
+        server.onEngine { self.replayInChunks(rest, client: client, done: done) }
     }
     private var lastProgressReport: Int64 = 0
 
@@ -390,7 +390,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
                 ok = false
                 self.server.logger.warning("Background saving error: \(error)")
             }
-            self.server.engineLoop.execute {
+            self.server.onEngine {
                 self.snapshotInProgress = false
                 self.snapshotCompleted(seq, dirty: dirty, ok: ok)
                 if ok && rewrite { self.rewritesCompleted += 1 }

@@ -108,7 +108,7 @@ extension MnemoServer {
                     // connect). The protocol switch reaches the engine's client once the script is done.
                     resp = version == 3 ? .resp3 : .resp2
                     let newResp = resp
-                    engineLoop.execute { session.client?.resp = newResp }
+                    onEngine { session.client?.resp = newResp }
                     reply = .map([
                         (.bulk("server"), .bulk("redis")), (.bulk("version"), .bulk(MnemoServer.redisVersion)),
                         (.bulk("proto"), .integer(version)), (.bulk("id"), .integer(client?.id ?? 0)),
