@@ -28,10 +28,12 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // Tiny C helpers the Swift targets cannot express (a prefetch hint).
+        .target(name: "CSupport"),
         .target(
             name: "Engine",
             dependencies: [
-                "RESP", .product(name: "NIOCore", package: "swift-nio"),
+                "RESP", "CSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: fast

@@ -58,6 +58,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     private var pendingArgs: [[UInt8]] = []
     private var remainingArgs = 0
     private var pendingBulkLength = -1
+    /// `proto-max-bulk-len` for the request being read (read once per request, not per argument).
+    private var maxBulk = 0
 
     public init(limits: RESPLimits = RESPLimits(), authenticated: Bool = true, flag: AuthenticationFlag? = nil) {
         self.limits = limits
@@ -92,6 +94,7 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
                     }
                     if n <= 0 { continue }
                     remainingArgs = n
+                    maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
                     pendingArgs = []
                     pendingArgs.reserveCapacity(min(n, 1024))
                 } else {
@@ -107,7 +110,6 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
                         throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
                     }
                     guard let length = try readLengthLine(&buffer, tooLong: "too big bulk count string") else { return nil }
-                    let maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
                     guard let len = length, len >= 0, len <= maxBulk else {
                         throw RESPProtocolError("invalid bulk length")
                     }
@@ -131,32 +133,35 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
 
     /// Reads `<prefix><integer>\r\n`. Returns nil if incomplete, `.some(nil)` if not a valid integer.
     private func readLengthLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> Int?? {
-        let view = buffer.readableBytesView
-        guard let cr = view.firstIndex(of: UInt8(ascii: "\r")) else {
-            if view.count > limits.maxInlineLength { throw RESPProtocolError(tooLong) }
+        // One pass over the readable bytes: find the CR, parse what lies between prefix and CR.
+        let found: (consumed: Int, value: Int?)? = buffer.withUnsafeReadableBytes { raw in
+            guard let cr = raw.firstIndex(of: UInt8(ascii: "\r")) else { return nil }
+            guard cr + 1 < raw.count else { return nil }
+            return (cr + 2, RESPRequestDecoder.parseInt(UnsafeRawBufferPointer(rebasing: raw[1..<cr])))
+        }
+        guard let found else {
+            if buffer.readableBytes > limits.maxInlineLength { throw RESPProtocolError(tooLong) }
             return nil
         }
-        guard cr + 1 < view.endIndex else { return nil }
-        let digits = view[(view.startIndex + 1)..<cr]
-        let value = parseInt(digits)
-        buffer.moveReaderIndex(to: cr + 2)
-        return .some(value)
+        buffer.moveReaderIndex(forwardBy: found.consumed)
+        return .some(found.value)
     }
 
     /// Redis's `string2ll`: no sign but '-', no leading zeros, no spaces.
-    private func parseInt(_ digits: ByteBufferView.SubSequence) -> Int? {
-        if digits.isEmpty || digits.count > 19 { return nil }
-        let first = digits[digits.startIndex]
-        if digits.count > 1 && first == UInt8(ascii: "0") { return nil }
-        if digits.count > 1 && first == UInt8(ascii: "-") && digits[digits.startIndex + 1] == UInt8(ascii: "0") { return nil }
-        var negative = false
+    static func parseInt(_ digits: UnsafeRawBufferPointer) -> Int? {
+        let n = digits.count
+        if n == 0 || n > 19 { return nil }
+        let first = digits[0]
+        if n > 1 && first == UInt8(ascii: "0") { return nil }
+        if n > 1 && first == UInt8(ascii: "-") && digits[1] == UInt8(ascii: "0") { return nil }
+        let negative = first == UInt8(ascii: "-")
+        if negative && n == 1 { return nil }
         var result = 0
-        for (i, c) in digits.enumerated() {
-            if i == 0 && c == UInt8(ascii: "-") { negative = true; continue }
+        for i in (negative ? 1 : 0)..<n {
+            let c = digits[i]
             guard c >= 48 && c <= 57 else { return nil }
             result = result * 10 + Int(c - 48)
         }
-        if negative && digits.count == 1 { return nil }
         return negative ? -result : result
     }
 

@@ -340,6 +340,14 @@ public final class MnemoServer: @unchecked Sendable {
         var out = output
         var close = false
         var barrier: UInt64 = 0
+        if batch.count > 1 {
+            // The first argument is the key of most commands: start loading every entry now.
+            engine.prefetch(db: client.db) { hashes in
+                for request in batch.prefix(64) {
+                    if case .command(let argv) = request, argv.count > 1 { hashes.append(Database.hash(argv[1])) }
+                }
+            }
+        }
         var i = batch.startIndex
         while i < batch.endIndex {
             let request = batch[i]

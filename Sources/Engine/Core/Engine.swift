@@ -131,6 +131,16 @@ public final class Engine {
         return e
     }
 
+    /// Starts loading the entries of keys a pipelined batch is about to use (see
+    /// `Database.prefetch`). `keys` may include non-keys: a wasted hint costs little.
+    public func prefetch(db: Int, _ keys: (inout [UInt64]) -> Void) {
+        prefetchHashes.removeAll(keepingCapacity: true)
+        keys(&prefetchHashes)
+        if prefetchHashes.count < 2 { return }
+        prefetchHashes.withUnsafeBufferPointer { databases[db].prefetch($0) }
+    }
+    private var prefetchHashes: [UInt64] = []
+
     /// Removes an expired key, logs it as DEL, counts it.
     public func expire(_ db: Int, _ key: Bytes) {
         databases[db].remove(key)

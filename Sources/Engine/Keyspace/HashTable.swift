@@ -1,3 +1,5 @@
+import CSupport
+
 /// A chained hash table keyed by bytes, with Redis's reverse-binary SCAN cursor: a full scan
 /// returns every key present for its whole duration, across growth and shrinking.
 /// A value type: copying it is O(1), the first write after a copy copies its arrays (CoW).
@@ -37,6 +39,37 @@ public struct HashTable<Value> {
             return -1
         }
     }
+
+    /// Prefetch stages for a batch of lookups (see `Database.prefetch`): the bucket head, then
+    /// the first slot of the chain, then the key's and value's storage.
+    @inline(__always) func prefetchBucket(_ hash: UInt64) {
+        if heads.isEmpty { return }
+        heads.withUnsafeBufferPointer { mnemo_prefetch($0.baseAddress! + Int(hash & mask)) }
+    }
+
+    @inline(__always) func prefetchSlot(_ hash: UInt64) {
+        if heads.isEmpty { return }
+        let i = heads[Int(hash & mask)]
+        if i >= 0 { slots.withUnsafeBufferPointer { mnemo_prefetch($0.baseAddress! + Int(i)) } }
+    }
+
+    /// Reads the key's and the value's storage addresses straight from the slot's memory:
+    /// going through the Swift values would retain them, an atomic write that stalls on the
+    /// very cache miss being hidden. A wrong address is harmless (a prefetch never faults).
+    @inline(__always) func prefetchKey(_ hash: UInt64) {
+        if heads.isEmpty { return }
+        let i = heads[Int(hash & mask)]
+        if i < 0 { return }
+        slots.withUnsafeBufferPointer { p in
+            let slot = UnsafeRawPointer(p.baseAddress! + Int(i))
+            mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.keyOffset, as: UInt.self) & Self.addressBits))
+            mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.valueOffset, as: UInt.self) & Self.addressBits))
+        }
+    }
+    static var keyOffset: Int { MemoryLayout<Slot>.offset(of: \Slot.key)! }
+    static var valueOffset: Int { MemoryLayout<Slot>.offset(of: \Slot.value)! }
+    /// A heap pointer's bits, without the spare bits an enum may keep tags in.
+    static var addressBits: UInt { 0x00FF_FFFF_FFFF_FFF8 }
 
     public func get(_ key: Bytes, hash: UInt64) -> Value? {
         let i = find(key, hash: hash)

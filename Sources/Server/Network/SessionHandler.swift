@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import PubSub
@@ -158,7 +159,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     /// Batches up to this many commands run inline on the I/O loop when the engine is free;
     /// longer pipelines go to the engine loop, so parsing and execution overlap on two cores.
-    static let inlineBatchLimit = 4
+    static let inlineBatchLimit = Int(ProcessInfo.processInfo.environment["MNEMO_INLINE"] ?? "4") ?? 4
 
     /// Runs the pending batch here, on the I/O loop, if the engine is free and no command in it
     /// can hold the engine for long (scripts, modules, EXEC, admin). No thread hop either way.
@@ -190,7 +191,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
             authFlag?.authenticated = client.authenticated
             return (takeTicket(), .reply(result.output, close: result.close, pubsub: client.kind == "pubsub"))
         }
-        complete(result)
+        complete(result, releasing: batch)
         return nil
     }
 
@@ -205,14 +206,19 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     }
 
     /// On the engine: sends a finished batch's replies once they are durable.
-    func complete(_ result: BatchResult) {
+    /// `requests` (the batch's arguments, allocated by this connection's I/O loop) are released
+    /// there too: memory freed on the thread that allocated it goes back to that thread's
+    /// malloc cache, instead of starving it (cross-thread frees cost ~10% of a pipelined GET).
+    func complete(_ result: BatchResult, releasing requests: [Request] = []) {
         let ticket = takeTicket()
         let pubsub = client.kind == "pubsub"
         let authenticated = client.authenticated
         server.whenDurable(result.barrier) {
             self.eventLoop.execute {
-                self.authFlag?.authenticated = authenticated
-                self.arrive(ticket, .reply(result.output, close: result.close, pubsub: pubsub))
+                withExtendedLifetime(requests) {
+                    self.authFlag?.authenticated = authenticated
+                    self.arrive(ticket, .reply(result.output, close: result.close, pubsub: pubsub))
+                }
             }
         }
     }
