@@ -41,6 +41,7 @@ bench: release
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/persistence.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/pubsub.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/acl.py
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/modules.py
 
 crash-test: build
 	MNEMO_SERVER=$(CURDIR)/.build/debug/mnemo-server MNEMO_CRASH_CYCLES=200 python3 -m pytest -q Tests/integration/test_crash.py

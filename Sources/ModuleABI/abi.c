@@ -425,7 +425,7 @@ void mnemo_invoke_free(void *fn, void *value) { ((mnemo_free_func)fn)(value); }
 void *mnemo_invoke_copy(void *fn, void *fromkey, void *tokey, const void *value) {
     return ((mnemo_copy_func)fn)(fromkey, tokey, value);
 }
-void mnemo_invoke_timer(void *fn, void *ctx, void *data) { ((mnemo_timer_func)fn)(ctx, data); }
+void mnemo_invoke_ctx_callback(void *fn, void *ctx, void *data) { ((mnemo_ctx_callback_func)fn)(ctx, data); }
 int mnemo_invoke_unload(void *fn, void *ctx) { return ((int (*)(void *))fn)(ctx); }
 
 /* RedisModuleTypeMethods as the API defines it, version by version. */

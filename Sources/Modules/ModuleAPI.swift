@@ -44,6 +44,7 @@ enum ModuleAPI {
         registerKeys()
         registerTypes()
         registerMisc()
+        registerBlocking()
     }
 
     // MARK: the C shims' callbacks

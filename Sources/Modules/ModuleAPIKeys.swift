@@ -542,7 +542,7 @@ extension ModuleAPI {
                 timer.module.timers.remove(id)
                 let tctx = ModuleCtx(host: host, module: timer.module, client: nil, db: 0)
                 host.stack.append(tctx)
-                mnemo_invoke_timer(timer.callback, tctx.raw, timer.data)
+                mnemo_invoke_ctx_callback(timer.callback, tctx.raw, timer.data)
                 host.stack.removeLast()
                 tctx.finish()
             }

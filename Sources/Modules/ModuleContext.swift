@@ -18,6 +18,8 @@ public final class LoadedModule {
     var commands: [String] = []
     var types: [ModuleType] = []
     var timers: Set<UInt64> = []
+    /// Blocked-client handles not yet ended (MODULE UNLOAD waits for them, as Redis).
+    var blockedClients = 0
     /// True while its OnLoad runs (CreateCommand / CreateDataType are allowed only then).
     var loading = true
 
@@ -169,6 +171,24 @@ final class ModuleCtx {
     var unsupported: String?
     /// Arguments owned by the host (released when the call ends).
     var ownedStrings: [RawPtr] = []
+    /// The command being run, when this call is one (BlockClientOnKeys blocks its client).
+    var command: CommandContext?
+    /// Set in a blocked client's callbacks: which one runs, its private data, the ready key.
+    var blockedFlags: BlockedFlags = []
+    var blockedPrivdata: RawPtr?
+    var blockedReadyKey: Bytes?
+    var blockedClient: ModuleBlockedClient?
+    /// The command blocked its client (its reply comes later, from a callback).
+    var didBlock = false
+    /// BlockClientOnKeys was refused (MULTI, script): the command replies with this error.
+    var blockRefused: String?
+
+    struct BlockedFlags: OptionSet {
+        let rawValue: Int
+        static let reply = BlockedFlags(rawValue: 1)
+        static let timeout = BlockedFlags(rawValue: 2)
+        static let disconnected = BlockedFlags(rawValue: 4)
+    }
 
     init(host: ModuleHost, module: LoadedModule?, client: Client?, db: Int) {
         self.host = host

@@ -52,15 +52,7 @@ public final class ModuleHost {
         }
         let module = LoadedModule(path: path, args: args, handle: handle)
         let ctx = ModuleCtx(host: self, module: module, client: client, db: client?.db ?? 0)
-        var argv: [RawPtr?] = args.map { b in
-            let h = ModuleString(b).retainedHandle()
-            ctx.ownedStrings.append(h)
-            return h
-        }
-        stack.append(ctx)
-        let rc = argv.withUnsafeMutableBufferPointer { mnemo_invoke_command(onLoad, ctx.raw, $0.baseAddress, Int32(args.count)) }
-        stack.removeLast()
-        ctx.finish()
+        let rc = invoke(onLoad, ctx, argv: args)
         module.loading = false
         var failure: String?
         if rc != 0 {
@@ -99,6 +91,9 @@ public final class ModuleHost {
         if m.types.contains(where: { $0.liveValues.value > 0 }) {
             throw LoadError(message: "Error unloading module: the module exports one or more module-side data types, can't unload")
         }
+        if m.blockedClients > 0 {
+            throw LoadError(message: "Error unloading module: the module has blocked clients. Please wait them unblocked and try again")
+        }
         if let onUnload = dlsym(m.handle, "RedisModule_OnUnload") {
             let ctx = ModuleCtx(host: self, module: m, client: nil, db: 0)
             stack.append(ctx)
@@ -126,26 +121,41 @@ public final class ModuleHost {
         return { [unowned self] cctx in
             let ctx = ModuleCtx(host: self, module: module, client: cctx.client, db: cctx.client.db)
             ctx.argv = cctx.argv
-            var argv: [RawPtr?] = cctx.argv.map { b in
-                let h = ModuleString(b).retainedHandle()
-                ctx.ownedStrings.append(h)
-                return h
-            }
-            self.stack.append(ctx)
-            _ = argv.withUnsafeMutableBufferPointer { mnemo_invoke_command(fn, ctx.raw, $0.baseAddress, Int32($0.count)) }
-            self.stack.removeLast()
-            ctx.finish()
-            if let missing = ctx.unsupported {
-                return .error("ERR module '\(module.name)' called \(missing), which Mnemo does not provide")
-            }
-            guard let first = ctx.reply.replies.first else {
-                if !ctx.reply.frames.isEmpty {
-                    return .error("ERR module command '\(name)' left a postponed array without a length")
-                }
-                return .error("ERR module command '\(name)' returned without a reply")
-            }
-            return first
+            ctx.command = cctx
+            _ = self.invoke(fn, ctx, argv: cctx.argv)
+            if let refused = ctx.blockRefused { return .error(refused) }
+            if ctx.didBlock { return .null }  // not sent: the client's batch waits for the callbacks
+            return self.reply(of: ctx, command: name)
         }
+    }
+
+    /// Runs a module function with the (ctx, argv, argc) signature — OnLoad, a command, a
+    /// blocked client's callback — with `ctx` on the call stack; the call's memory is released.
+    func invoke(_ fn: RawPtr, _ ctx: ModuleCtx, argv: [Bytes]) -> Int32 {
+        var handles: [RawPtr?] = argv.map { b in
+            let h = ModuleString(b).retainedHandle()
+            ctx.ownedStrings.append(h)
+            return h
+        }
+        stack.append(ctx)
+        let rc = handles.withUnsafeMutableBufferPointer { mnemo_invoke_command(fn, ctx.raw, $0.baseAddress, Int32($0.count)) }
+        stack.removeLast()
+        ctx.finish()
+        return rc
+    }
+
+    /// What a finished call replied: its first reply, or an error naming what went wrong.
+    func reply(of ctx: ModuleCtx, command name: String) -> RESPValue {
+        if let missing = ctx.unsupported {
+            return .error("ERR module '\(ctx.module?.name ?? "")' called \(missing), which Mnemo does not provide")
+        }
+        guard let first = ctx.reply.replies.first else {
+            if !ctx.reply.frames.isEmpty {
+                return .error("ERR module command '\(name)' left a postponed array without a length")
+            }
+            return .error("ERR module command '\(name)' returned without a reply")
+        }
+        return first
     }
 
     /// Flags string of CreateCommand → command flags and ACL categories. nil on an unknown flag.

@@ -397,6 +397,10 @@ func arr(_ items: String...) -> RESPValue { .array(items.map { bulk($0) }) }
         exec(s, w, "BLMOVE", "k", "d", "LEFT", "LEFT", "0")
         #expect(w.blocked?.deadline == nil)
         s.engine.blocking.unblock(w, with: w.blocked!.timeoutReply)
+        // Unblocked during a command (CLIENT UNBLOCK): resumed once that command is committed.
+        #expect(served(w) == [.nullArray])
+        #expect(s.engine.blocking.hasReady)
+        s.engine.blocking.serveReady(s.engine, Dispatcher(engine: s.engine))
         #expect(served(w) == [.nullArray, .null])
     }
 

@@ -274,3 +274,37 @@ def test_example_module(srv, example):
     assert c.execute_command("counter.add", "tally", 5) == 5
     assert c.execute_command("counter.add", "tally", 3) == 8
     assert c.execute_command("counter.get", "tally") == 8
+
+
+@pytest.fixture(scope="session")
+def swift_example():
+    """The Swift example module, built once per session into its own (persistent) build dir."""
+    package = os.path.join(ROOT, "examples", "modules", "swift-stats")
+    scratch = os.path.join(ROOT, ".build", "examples", "swift-stats")
+    subprocess.run(["swift", "build", "-c", "debug", "--package-path", package, "--scratch-path", scratch],
+                   check=True, capture_output=True)
+    return os.path.join(scratch, "debug", "libswiftstats.so")
+
+
+def test_swift_example_module(mnemo_factory, swift_example):
+    s = mnemo_factory(args=["--loadmodule", swift_example, "--enable-module-command", "yes"])
+    assert [m["name"] for m in s.client(decode_responses=True).execute_command("MODULE", "LIST")] == ["stats"]
+    c = s.client(decode_responses=True, protocol=2)
+    assert c.execute_command("stats.push", "lat", 1, "2.5", 4) == 3
+    assert c.lrange("lat", 0, -1) == ["1", "2.5", "4"]
+    assert c.execute_command("stats.summary", "lat") == [3, "7.5", "1", "4", "2.5"]
+    assert c.execute_command("stats.summary", "none") == [0, "0", None, None, None]
+    with pytest.raises(redis.ResponseError, match="not a valid float"):
+        c.execute_command("stats.push", "lat", 5, "x")
+    assert c.llen("lat") == 3  # all or nothing
+    c.set("str", "a")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        c.execute_command("stats.summary", "str")
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
+        c.execute_command("stats.summary")
+    c3 = s.client(decode_responses=True, protocol=3)
+    assert c3.execute_command("stats.summary", "lat") == [3, 7.5, 1.0, 4.0, 2.5]
+    s.kill()
+    s.restart()  # STATS.PUSH's Call("!") was logged: replayed with the module loaded from config
+    c = s.client(decode_responses=True, protocol=2)
+    assert c.execute_command("stats.summary", "lat") == [3, "7.5", "1", "4", "2.5"]

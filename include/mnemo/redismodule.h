@@ -100,6 +100,7 @@ typedef struct RedisModuleType RedisModuleType;
 typedef struct RedisModuleDigest RedisModuleDigest;
 typedef struct RedisModuleDict RedisModuleDict;
 typedef struct RedisModuleDictIter RedisModuleDictIter;
+typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void *(*RedisModuleTypeLoadFunc)(RedisModuleIO *rdb, int encver);
@@ -114,6 +115,7 @@ typedef size_t (*RedisModuleTypeFreeEffortFunc)(RedisModuleString *key, const vo
 typedef void (*RedisModuleTypeUnlinkFunc)(RedisModuleString *key, const void *value);
 typedef void *(*RedisModuleTypeCopyFunc)(RedisModuleString *fromkey, RedisModuleString *tokey, const void *value);
 typedef void (*RedisModuleTimerProc)(RedisModuleCtx *ctx, void *data);
+typedef void (*RedisModuleDisconnectFunc)(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc);
 
 /* Field order is part of the ABI (version 4 layout); Mnemo reads rdb_load … copy. */
 typedef struct RedisModuleTypeMethods {
@@ -356,6 +358,19 @@ MNEMO_API(RedisModuleString *, DictPrev, (RedisModuleCtx *ctx, RedisModuleDictIt
 MNEMO_API(int, DictCompareC, (RedisModuleDictIter *di, const char *op, void *key, size_t keylen));
 MNEMO_API(int, DictCompare, (RedisModuleDictIter *di, const char *op, RedisModuleString *key));
 
+/* Blocking on keys (BlockClientOnKeys; plain BlockClient and thread-safe contexts are not provided) */
+MNEMO_API(RedisModuleBlockedClient *, BlockClientOnKeys, (RedisModuleCtx *ctx, RedisModuleCmdFunc reply_callback, RedisModuleCmdFunc timeout_callback, void (*free_privdata)(RedisModuleCtx *, void *), long long timeout_ms, RedisModuleString **keys, int numkeys, void *privdata));
+MNEMO_API(void, SignalKeyAsReady, (RedisModuleCtx *ctx, RedisModuleString *key));
+MNEMO_API(RedisModuleString *, GetBlockedClientReadyKey, (RedisModuleCtx *ctx));
+MNEMO_API(int, UnblockClient, (RedisModuleBlockedClient *bc, void *privdata));
+MNEMO_API(int, AbortBlock, (RedisModuleBlockedClient *bc));
+MNEMO_API(void *, GetBlockedClientPrivateData, (RedisModuleCtx *ctx));
+MNEMO_API(int, IsBlockedReplyRequest, (RedisModuleCtx *ctx));
+MNEMO_API(int, IsBlockedTimeoutRequest, (RedisModuleCtx *ctx));
+MNEMO_API(int, BlockedClientDisconnected, (RedisModuleCtx *ctx));
+MNEMO_API(RedisModuleBlockedClient *, GetBlockedClientHandle, (RedisModuleCtx *ctx));
+MNEMO_API(void, SetDisconnectCallback, (RedisModuleBlockedClient *bc, RedisModuleDisconnectFunc callback));
+
 #define MNEMO_BIND(name) RedisModule_GetApi("RedisModule_" #name, ((void **)&RedisModule_##name))
 
 /* Binds every function above through the GetApi pointer at the start of ctx, then registers
@@ -414,6 +429,10 @@ static inline int RedisModule_Init(RedisModuleCtx *ctx, const char *name, int ve
     MNEMO_BIND(DictIteratorStart); MNEMO_BIND(DictIteratorStop); MNEMO_BIND(DictIteratorReseekC);
     MNEMO_BIND(DictIteratorReseek); MNEMO_BIND(DictNextC); MNEMO_BIND(DictPrevC); MNEMO_BIND(DictNext);
     MNEMO_BIND(DictPrev); MNEMO_BIND(DictCompareC); MNEMO_BIND(DictCompare);
+    MNEMO_BIND(BlockClientOnKeys); MNEMO_BIND(SignalKeyAsReady); MNEMO_BIND(GetBlockedClientReadyKey);
+    MNEMO_BIND(UnblockClient); MNEMO_BIND(AbortBlock); MNEMO_BIND(GetBlockedClientPrivateData);
+    MNEMO_BIND(IsBlockedReplyRequest); MNEMO_BIND(IsBlockedTimeoutRequest); MNEMO_BIND(BlockedClientDisconnected);
+    MNEMO_BIND(GetBlockedClientHandle); MNEMO_BIND(SetDisconnectCallback);
     if (RedisModule_IsModuleNameBusy && RedisModule_IsModuleNameBusy(name)) return REDISMODULE_ERR;
     RedisModule_SetModuleAttribs(ctx, name, ver, apiver);
     return REDISMODULE_OK;

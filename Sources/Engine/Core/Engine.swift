@@ -68,6 +68,7 @@ public final class Engine {
         self.databases = Array(repeating: Database(), count: settings.databases)
         self.table = table
         watches.engine = self
+        blocking.engine = self
     }
 
     public func register(_ specs: [CommandSpec]) {

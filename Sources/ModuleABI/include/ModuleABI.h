@@ -63,7 +63,8 @@ typedef size_t (*mnemo_mem_usage_func)(const void *value);
 typedef void (*mnemo_digest_func)(void *md, void *value);
 typedef void (*mnemo_free_func)(void *value);
 typedef void *(*mnemo_copy_func)(void *fromkey, void *tokey, const void *value);
-typedef void (*mnemo_timer_func)(void *ctx, void *data);
+/* (ctx, pointer) callbacks: timers, free_privdata, blocked-client disconnect. */
+typedef void (*mnemo_ctx_callback_func)(void *ctx, void *data);
 void *mnemo_invoke_rdb_load(void *fn, void *io, int encver);
 void mnemo_invoke_rdb_save(void *fn, void *io, void *value);
 void mnemo_invoke_aof_rewrite(void *fn, void *io, void *key, void *value);
@@ -71,7 +72,7 @@ size_t mnemo_invoke_mem_usage(void *fn, const void *value);
 void mnemo_invoke_digest(void *fn, void *md, void *value);
 void mnemo_invoke_free(void *fn, void *value);
 void *mnemo_invoke_copy(void *fn, void *fromkey, void *tokey, const void *value);
-void mnemo_invoke_timer(void *fn, void *ctx, void *data);
+void mnemo_invoke_ctx_callback(void *fn, void *ctx, void *data);
 int mnemo_invoke_unload(void *fn, void *ctx);
 
 /* The methods of RedisModuleTypeMethods, read from the module's struct by its version. */

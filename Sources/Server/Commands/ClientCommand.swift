@@ -96,9 +96,12 @@ enum ClientCommand {
                 } else if ctx.argv.count > 4 {
                     throw RedisError.syntax
                 }
-                guard let target = ctx.engine.clients[id], let cmd = target.blocked else { return .integer(0) }
-                ctx.engine.blocking.unblock(
-                    target, with: error ? .error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : cmd.timeoutReply)
+                guard let target = ctx.engine.clients[id], ctx.engine.blocking.mayTimeout(target) else { return .integer(0) }
+                if error {
+                    ctx.engine.blocking.unblock(target, with: .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+                } else {
+                    ctx.engine.blocking.unblockAsTimeout(target)
+                }
                 return .integer(1)
             },
             spec("no-evict", 3, [.admin], "Sets the client eviction mode of the connection.", syntax: "ON | OFF") { ctx in

@@ -31,6 +31,8 @@ extension MnemoServer {
                 self.engine.beginExecution()
                 body()
                 self.engine.commitEffects()
+                // Keys the timer signalled, clients it unblocked (UnblockClient).
+                if self.engine.blocking.hasReady { self.engine.blocking.serveReady(self.engine, self.dispatcher) }
             }
             return { task.cancel() }
         }
