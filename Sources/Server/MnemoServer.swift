@@ -45,6 +45,8 @@ public final class MnemoServer: @unchecked Sendable {
     /// engine state holds `engineMutex` (see `onEngine`); I/O loops may run short batches inline.
     public let engineLoop: EventLoop
     let engineMutex = EngineMutex()
+    /// Each I/O loop's replies waiting for the log (see `HeldReplies`).
+    private var held: [ObjectIdentifier: HeldReplies] = [:]
     private var listeners: [Channel] = []
     private let connectionCount = NIOLockedValueBox(0)
     public let startTime = Engine.wallClockMs()
@@ -114,6 +116,7 @@ public final class MnemoServer: @unchecked Sendable {
         ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
         engineGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         engineLoop = engineGroup.next()
+        for loop in ioGroup.makeIterator() { held[ObjectIdentifier(loop)] = HeldReplies(loop: loop) }
         shutdownPromise = engineLoop.makePromise()
         var rid = ""
         var rng = SystemRandomNumberGenerator()
@@ -414,6 +417,13 @@ public final class MnemoServer: @unchecked Sendable {
             return
         }
         sessions[client.id]?.complete(result)
+    }
+
+    func heldReplies(for loop: EventLoop) -> HeldReplies { held[ObjectIdentifier(loop)]! }
+
+    /// On the log's thread: the log is durable up to `sequence`.
+    func logCommitted(_ sequence: UInt64) {
+        for h in held.values { h.committed(sequence) }
     }
 
     /// Whether a reply that must wait for `barrier` may go out now.

@@ -29,6 +29,12 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
     private var _lastAppended: UInt64
     private var _committed: UInt64
     private var waiters: [(UInt64, () -> Void)] = []
+    private var _onCommit: ((UInt64) -> Void)?
+    /// The buffer the writer hands back after writing it, so appends reuse its capacity (and
+    /// memory stays with the thread that appends: no allocation per group commit).
+    private var spare: [UInt8] = []
+    /// A thread (the writer, or a caller in `writeHere`) owns the file and is writing.
+    private var writing = false
     private var waiterHead = 0
     private var stopping = false
     private var thread: Thread?
@@ -164,7 +170,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         return _sizeSinceDiscard
     }
 
-    public func append(_ effects: [Effect], timestamp: Int64, after expected: UInt64) throws -> UInt64 {
+    public func append(_ effects: [Effect], timestamp: Int64, after expected: UInt64, wake: Bool) throws -> UInt64 {
         lock.lock()
         defer { lock.unlock() }
         guard expected == _lastAppended else { throw LogAppendError.conflict(expected: expected, actual: _lastAppended) }
@@ -174,8 +180,19 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         _sizeSinceDiscard += Int64(pending.count - before)
         _lastAppended = seq
         pendingLast = seq
-        lock.signal()
+        if wake { lock.signal() }
         return seq
+    }
+
+    public func wake() {
+        lock.lock()
+        lock.signal()
+        lock.unlock()
+    }
+
+    public var onCommit: ((UInt64) -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return _onCommit }
+        set { lock.lock(); _onCommit = newValue; lock.unlock() }
     }
 
     public func whenCommitted(_ sequence: UInt64, _ body: @escaping () -> Void) {
@@ -229,13 +246,33 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         }
     }
 
-    // MARK: writer thread
+    // MARK: writing
+
+    /// Writes, syncs and publishes what is pending right here, on the caller's thread, if the
+    /// writer thread is not busy with it (under `appendfsync always`). An event loop that
+    /// served a tick's clients calls this once, as Redis writes and fsyncs before its loop
+    /// sleeps: one fsync for all of them and no thread hand-offs. Otherwise the writer is woken.
+    public func writeHere() {
+        lock.lock()
+        if writing || pending.isEmpty || policy != .always || stopping || _failure != nil {
+            lock.signal()
+            lock.unlock()
+            return
+        }
+        writeTaken(here: true)
+    }
 
     private func writerLoop() {
         while true {
             lock.lock()
-            while pending.isEmpty && !stopping && !rotateRequested && !(unsynced && policy == .everysec) {
+            while (pending.isEmpty || writing) && !stopping && !rotateRequested && !(unsynced && policy == .everysec) {
                 _ = lock.wait(until: Date().addingTimeInterval(policy == .everysec ? 1 : 3600))
+            }
+            if writing {
+                // Stopping while a caller writes: let it finish first.
+                lock.unlock()
+                usleep(100)
+                continue
             }
             if pending.isEmpty && stopping {
                 thread = nil
@@ -244,31 +281,58 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
                 Glibc.close(fd)
                 return
             }
-            let batch = pending
-            pending = []
-            pending.reserveCapacity(batch.count)
-            let target = pendingLast
-            let rotate = rotateRequested
-            rotateRequested = false
-            lock.unlock()
-
-            if !batch.isEmpty { writeDurably(batch) }
-            if rotate || segmentSize >= segmentLimit {
-                try? openSegment(first: target + 1, reuseExisting: false)
-            }
-            if policy == .everysec && unsynced && Date().timeIntervalSince(lastFsync) >= 1 {
-                fdatasync(fd)
-                fsyncCount += 1
-                unsynced = false
-                lastFsync = Date()
-            }
-            publish(target)
+            writeTaken(here: false)
         }
     }
 
-    /// Writes (and under `always` syncs) a batch, retrying until the disk takes it; while it
-    /// cannot, `failure` says why so writes are refused.
-    private func writeDurably(_ batch: [UInt8]) {
+    /// Takes the pending records (entered with the lock held; returns with it released),
+    /// writes and syncs them, rotates the segment if due, and publishes the new committed
+    /// sequence. `here`: on a caller's thread, which must not wait out a failing disk — a
+    /// failed write goes back to the writer thread, which retries.
+    private func writeTaken(here: Bool) {
+        var batch = pending
+        pending = spare
+        spare = []
+        let target = pendingLast
+        let rotate = rotateRequested
+        rotateRequested = false
+        writing = true
+        lock.unlock()
+
+        if !batch.isEmpty && !writeDurably(batch, once: here) {
+            lock.lock()
+            if here {
+                // The writer thread takes it from here (and retries with back-off).
+                batch.append(contentsOf: pending)
+                pending = batch
+            }  // else: stopping with a disk that keeps failing; the records are not durable.
+            writing = false
+            lock.signal()
+            lock.unlock()
+            return
+        }
+        // Keep a buffer of ordinary size for reuse; let a huge one (a big value) go.
+        batch.removeAll(keepingCapacity: batch.capacity <= 4 << 20)
+        if rotate || segmentSize >= segmentLimit {
+            try? openSegment(first: target + 1, reuseExisting: false)
+        }
+        if policy == .everysec && unsynced && Date().timeIntervalSince(lastFsync) >= 1 {
+            fdatasync(fd)
+            fsyncCount += 1
+            unsynced = false
+            lastFsync = Date()
+        }
+        lock.lock()
+        spare = batch
+        writing = false
+        lock.unlock()
+        publish(target)
+    }
+
+    /// Writes (and under `always` syncs) a batch, retrying until the disk takes it (unless
+    /// `once`); while it cannot, `failure` says why so writes are refused.
+    @discardableResult
+    private func writeDurably(_ batch: [UInt8], once: Bool = false) -> Bool {
         var delay: useconds_t = 10_000
         while true {
             let start = segmentSize
@@ -289,7 +353,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
                 _failure = nil
                 lock.unlock()
                 if wasFailing { LogScanner.report("Log write succeeded again; accepting writes.") }
-                return
+                return true
             }
             // Cut whatever part of the batch reached the file, then retry.
             ftruncate(fd, off_t(start))
@@ -298,12 +362,13 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
             _failure = err
             lock.unlock()
             if first { LogScanner.report("Error writing to the log: \(err). Refusing writes until it succeeds.") }
+            if once { return false }
             usleep(delay)
             delay = min(delay * 2, 1_000_000)
             lock.lock()
             let stop = stopping
             lock.unlock()
-            if stop && delay >= 1_000_000 { return }
+            if stop && delay >= 1_000_000 { return false }
         }
     }
 
@@ -319,7 +384,10 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
             waiters.removeFirst(waiterHead)
             waiterHead = 0
         }
+        let committed = _committed
+        let listener = _onCommit
         lock.unlock()
         for r in ready { r() }
+        listener?(committed)
     }
 }

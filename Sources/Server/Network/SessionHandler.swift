@@ -172,24 +172,36 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
         let batch = pending
         pending = []
+        let persistence = server.persistence as? PersistenceController
+        persistence?.deferWake = true
         let sendNow = execute(batch, channel, inline: true)
+        persistence?.deferWake = false
+        let logToWake = persistence?.takeDeferredWake()
         server.engineMutex.unlock()
-        if let (ticket, item) = sendNow { arrive(ticket, item) }
+        if let logToWake { held.wakeAtEndOfTick(logToWake) }
+        if let (ticket, item, barrier) = sendNow {
+            if barrier == 0 { arrive(ticket, item) } else { held.hold(barrier, self, ticket, item) }
+        }
         return true
     }
 
-    /// Holding the engine: executes a batch; its replies go out once durable. Inline, replies
-    /// that need not wait are returned instead, to be written after the engine is released.
+    /// Where this loop keeps replies until they are durable.
+    private lazy var held: HeldReplies = server.heldReplies(for: eventLoop)
+
+    /// Holding the engine: executes a batch; its replies go out once durable. Inline, the
+    /// replies are returned instead, with the log sequence they wait for (0 = none), to be
+    /// written or held by this loop after the engine is released.
     @discardableResult
-    private func execute(_ batch: [Request], _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing)? {
+    private func execute(_ batch: [Request], _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
         let result = server.process(batch[...], client: client, output: channel.allocator.buffer(capacity: 256))
         if result.suspended {
             if result.output.readableBytes > 0 { sendPartial(result) }
             return nil
         }
-        if inline && server.isDurable(result.barrier) {
+        if inline {
             authFlag?.authenticated = client.authenticated
-            return (takeTicket(), .reply(result.output, close: result.close, pubsub: client.kind == "pubsub"))
+            let barrier = server.isDurable(result.barrier) ? 0 : result.barrier
+            return (takeTicket(), .reply(result.output, close: result.close, pubsub: client.kind == "pubsub"), barrier)
         }
         complete(result, releasing: batch)
         return nil

@@ -86,10 +86,23 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     // MARK: EffectSink
 
+    /// Set while an I/O loop runs a batch inline: its appends wake the log's writer at the end
+    /// of the loop's tick (`takeDeferredWake`), after every client it read this tick appended.
+    var deferWake = false
+    private var wakePending = false
+
+    /// The log to wake once the current tick is done, if the inline batch appended anything.
+    func takeDeferredWake() -> EffectLog? {
+        guard wakePending else { return nil }
+        wakePending = false
+        return log
+    }
+
     func append(_ effects: [Effect]) -> UInt64 {
         guard let log else { return 0 }
         do {
-            lastSequence = try log.append(effects, timestamp: engine.commandTime, after: lastSequence)
+            lastSequence = try log.append(effects, timestamp: engine.commandTime, after: lastSequence, wake: !deferWake)
+            if deferWake { wakePending = true }
         } catch {
             server.logger.critical("Log append failed: \(error)")
         }
@@ -204,6 +217,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     func openLog(after last: UInt64) throws {
         engine.trackChangedKeys = true
         let l = try SegmentedLog(directory: logDir, last: last, policy: policy, segmentLimit: Int64(config.int("log-segment-size")))
+        server.logCommitted(last)
+        l.onCommit = { [unowned server] in server.logCommitted($0) }
         log = l
         lastSequence = last
     }

@@ -1,0 +1,85 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import Persistence
+
+/// Replies one I/O loop holds until the log is durable up to their barrier (`appendfsync
+/// always`). The log's writer wakes the loop once per group commit, not once per reply: one
+/// task releases every reply that became durable, so a commit of 50 clients' writes costs the
+/// loop one wake-up and no per-reply closures or cross-thread allocations.
+final class HeldReplies: @unchecked Sendable {
+    let loop: EventLoop
+    /// Loop-only: what waits, in the order it was held.
+    private var items: [(barrier: UInt64, session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
+    private var ready: [(session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
+    /// Shared with the log's thread.
+    private struct State {
+        var committed: UInt64 = 0
+        /// The loop holds something (the writer must wake it).
+        var armed = false
+        /// A release task is already queued on the loop.
+        var scheduled = false
+    }
+    private let state = NIOLockedValueBox(State())
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    /// Loop-only: a log wake-up is queued behind this tick's I/O.
+    private var wakeQueued = false
+
+    /// On the loop: writes the log once this tick's reads are all handled (NIO runs queued
+    /// tasks after the tick's I/O), so every client served in the tick shares one fsync, as
+    /// Redis writes and fsyncs once before its event loop sleeps (see `EffectLog.writeHere`).
+    func wakeAtEndOfTick(_ log: EffectLog) {
+        if wakeQueued { return }
+        wakeQueued = true
+        loop.execute {
+            self.wakeQueued = false
+            log.writeHere()
+        }
+    }
+
+    /// On the log's thread: the log is durable up to `sequence`.
+    func committed(_ sequence: UInt64) {
+        let wake = state.withLockedValue { s -> Bool in
+            if sequence > s.committed { s.committed = sequence }
+            guard s.armed && !s.scheduled else { return false }
+            s.scheduled = true
+            return true
+        }
+        if wake { loop.execute { self.release() } }
+    }
+
+    /// On the loop: sends `item` once everything up to `barrier` is durable.
+    func hold(_ barrier: UInt64, _ session: SessionHandler, _ ticket: UInt64, _ item: SessionHandler.Outgoing) {
+        items.append((barrier, session, ticket, item))
+        // Armed before reading `committed`: either the writer sees the flag, or we see its commit.
+        let committed = state.withLockedValue { s -> UInt64 in
+            s.armed = true
+            return s.committed
+        }
+        if barrier <= committed { release() }
+    }
+
+    private func release() {
+        let committed = state.withLockedValue { s -> UInt64 in
+            s.scheduled = false
+            return s.committed
+        }
+        // Collected first: arriving replies may hold new ones (the next batch of a connection).
+        var kept = 0
+        for i in items.indices {
+            if items[i].barrier <= committed {
+                ready.append((items[i].session, items[i].ticket, items[i].item))
+            } else {
+                items[kept] = items[i]
+                kept += 1
+            }
+        }
+        items.removeLast(items.count - kept)
+        let empty = items.isEmpty
+        state.withLockedValue { $0.armed = !empty }
+        let batch = ready
+        ready.removeAll(keepingCapacity: true)
+        for r in batch { r.session.arrive(r.ticket, r.item) }
+    }
+}
