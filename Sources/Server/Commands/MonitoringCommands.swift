@@ -142,7 +142,7 @@ extension MnemoServer {
     ]
 }
 
-/// SLOWLOG, LATENCY, MEMORY, ROLE, REPLICAOF / SLAVEOF.
+/// SLOWLOG, LATENCY, MEMORY, ROLE, REPLICAOF / SLAVEOF, and READONLY / READWRITE / ASKING.
 enum MonitoringCommands {
     static func sub(_ name: String, _ arity: Int, _ flags: CommandFlags, _ summary: String, since: String, group: String = "server",
                     complexity: String = "O(1)", syntax: String = "", keys: [KeySpec] = [],
@@ -283,7 +283,18 @@ enum MonitoringCommands {
                 handler: { _ in .array([.bulk(Bytes("master")), .integer(0), .array([])]) }),
             replicaof("replicaof", since: "5.0.0"),
             replicaof("slaveof", since: "1.0.0"),
+            clusterOnly("readonly", [.loading, .stale, .fast], "Enables read queries for a connection to a cluster replica node"),
+            clusterOnly("readwrite", [.loading, .stale, .fast], "Disables read queries for a connection to a cluster replica node"),
+            clusterOnly("asking", [.fast], "Sent by cluster clients after an -ASK redirect"),
         ]
+    }
+
+    /// Cluster connection commands: a server without cluster mode answers them as Redis does.
+    static func clusterOnly(_ name: String, _ flags: CommandFlags, _ summary: String) -> CommandSpec {
+        CommandSpec(
+            name, arity: 1, flags: flags, acl: [.connection],
+            docs: CommandDocs(summary, since: "3.0.0", group: "cluster"),
+            handler: { _ in throw RedisError("This instance has cluster support disabled") })
     }
 
     /// Mnemo has no replication yet: REPLICAOF NO ONE (already a primary) succeeds, anything else is refused.
