@@ -69,6 +69,10 @@ public final class MnemoServer: @unchecked Sendable {
     /// Whether a new connection must authenticate first (read by the I/O loops for the decoder's limits).
     let aclAuthRequired = NIOLockedValueBox(false)
     var activeExpireEnabled = true
+    /// SLOWLOG and the latency monitor.
+    let monitor = CommandMonitor()
+    /// CLIENT PAUSE state (see ClientPause.swift).
+    var clientPause = ClientPause()
     /// Extra DEBUG subcommands registered by other families.
     var debugHandlers: [String: CommandHandler] = [:]
     var peakMemory: Int64 = 0
@@ -127,6 +131,7 @@ public final class MnemoServer: @unchecked Sendable {
         scripting = installScripting()
         moduleHost = installModules()
         installPubSub()
+        installMonitoring()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
         config.onChange = { [weak self] names in try self?.applyConfig(names) }
@@ -144,6 +149,7 @@ public final class MnemoServer: @unchecked Sendable {
             case "loglevel": logger.logLevel = MnemoServer.logLevel(config["loglevel"])
             case "requirepass", "acllog-max-len", "acl-pubsub-default": applyACLConfig([name])
             case "notify-keyspace-events", "client-output-buffer-limit": applyPubSubConfig()
+            case "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold": monitor.configure(config)
             default: break
             }
         }
@@ -357,6 +363,12 @@ public final class MnemoServer: @unchecked Sendable {
             i += 1
             switch request {
             case .command(let argv):
+                if clientPause.mode != .none && pauseHolds(argv, client) {
+                    // Paused: this command and the rest of the batch wait for CLIENT UNPAUSE or the timeout.
+                    suspendForPause(client, batch[(i - 1)...])
+                    pubsubFlush()
+                    return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
+                }
                 engine.beginExecution()
                 client.lastInteraction = engine.commandTime
                 let db = client.db
@@ -403,11 +415,11 @@ public final class MnemoServer: @unchecked Sendable {
         }
     }
 
-    /// A blocked client got its reply: finish its suspended batch and send it.
-    private func resume(_ client: Client, _ reply: RESPValue) {
+    /// A blocked client got its reply (or a paused one may go on: nil): finish its suspended batch and send it.
+    func resume(_ client: Client, _ reply: RESPValue?) {
         guard let s = suspended.removeValue(forKey: client.id) else { return }
         var out = s.output
-        encodeReply(reply, for: client, into: &out)
+        if let reply { encodeReply(reply, for: client, into: &out) }
         var result = process(s.remaining, client: client, output: out)
         // The served command's own record (and anything before it) must be durable too.
         result.barrier = max(result.barrier, persistence?.barrier() ?? 0)

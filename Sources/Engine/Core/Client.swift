@@ -15,6 +15,19 @@ public enum ExecutionContext: Sendable {
     case lua
 }
 
+/// A client's CLIENT TRACKING options (accepted and reported; no invalidation messages are sent yet).
+public struct TrackingSettings: Sendable {
+    public var redirect: Int64 = 0
+    public var bcast = false
+    public var optin = false
+    public var optout = false
+    public var noloop = false
+    public var prefixes: [Bytes] = []
+    /// CLIENT CACHING YES / NO.
+    public var caching: Bool?
+    public init() {}
+}
+
 /// A client's state as the engine and the dispatcher see it. Touched only on the engine.
 public final class Client {
     public enum ReplyMode: Sendable { case on, off, skipNext, skipping }
@@ -59,6 +72,8 @@ public final class Client {
     public var blocked: BlockedCommand?
     /// > 0 while executing inside EXEC or a script: blocking commands do not block there.
     public var nonBlockingDepth = 0
+    /// CLIENT TRACKING settings, when tracking is on.
+    public var tracking: TrackingSettings?
 
     public init(id: Int64, address: String = "", localAddress: String = "", now: Int64 = 0) {
         self.id = id

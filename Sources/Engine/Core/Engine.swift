@@ -156,6 +156,8 @@ public final class Engine {
 
     /// Hook for every change to a key (WATCH and keyspace notifications attach here).
     public var onKeyChange: ((Int, Bytes) -> Void)?
+    /// Told of every executed command and its duration in µs (SLOWLOG, latency monitor).
+    public var onCommandTimed: ((CommandSpec, [Bytes], Client, Int64) -> Void)?
 
     @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
         dirty += 1

@@ -129,6 +129,7 @@ public final class Dispatcher {
         st.calls += 1
         st.microseconds += elapsed
         if failed { st.failedCalls += 1 }
+        engine.onCommandTimed?(spec, argv, client, elapsed)
         return failed ? countError(reply) : reply
     }
 

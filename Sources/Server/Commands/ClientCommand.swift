@@ -124,9 +124,16 @@ enum ClientCommand {
                     "SETNAME <name>", "    Assign the name <name> to the current connection.",
                     "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
                     "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+                    "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+                    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+                    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+                    "    Control server assisted client side caching.",
+                    "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+                    "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
+                    "TRACKINGINFO", "    Report tracking status for the current connection.",
                 ])
             },
-        ]
+        ] + pauseSpecs(server) + trackingSpecs
     }
 
     static func onOff(_ b: Bytes) throws -> Bool {

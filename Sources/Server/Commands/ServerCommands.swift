@@ -33,6 +33,7 @@ enum ServerCommands {
                     c.replyMode = .on
                     c.noEvict = false
                     c.noTouch = false
+                    c.tracking = nil
                     c.user = "default"
                     TransactionCommands.endTransaction(c, ctx.engine)
                     server.resetHooks.forEach { $0(c) }
@@ -81,8 +82,12 @@ enum ServerCommands {
                 "lolwut", arity: -1, flags: [.readonly, .fast],
                 docs: CommandDocs("Displays computer art and the Redis version", since: "5.0.0", group: "server",
                                   syntax: "[VERSION version]"),
-                handler: { _ in .verbatim(format: "txt", text: Bytes("Mnemo ver. \(MnemoServer.version)\n")) }),
-        ]
+                handler: { ctx in
+                    // Redis prints its art for VERSION 5 and 6 and only the version line otherwise.
+                    if ctx.argv.count >= 3 && ctx.argv[1].equalsIgnoringCase("VERSION") { _ = try ctx.argv[2].int() }
+                    return .verbatim(format: "txt", text: Bytes("Mnemo ver. \(MnemoServer.version), Redis ver. \(MnemoServer.redisVersion)\n"))
+                }),
+        ] + MonitoringCommands.specs(server)
     }
 
     static func hello(_ ctx: inout CommandContext, _ server: MnemoServer) throws -> RESPValue {

@@ -99,6 +99,7 @@ public final class ServerConfig {
         for d in MnemoServer.pubsubDirectives(self) { register(d) }
         for d in MnemoServer.aclDirectives { register(d) }
         for d in MnemoServer.moduleDirectives { register(d) }
+        for d in MnemoServer.monitoringDirectives { register(d) }
     }
 
     public func register(_ d: ConfigDirective) {
@@ -127,7 +128,9 @@ public final class ServerConfig {
     static func canonicalName(_ name: String) -> String {
         let n = name.lowercased()
         let aliases = ["slaveof": "replicaof", "hash-max-ziplist-entries": "hash-max-listpack-entries",
-                       "hash-max-ziplist-value": "hash-max-listpack-value", "lua-time-limit": "busy-reply-threshold"]
+                       "hash-max-ziplist-value": "hash-max-listpack-value", "lua-time-limit": "busy-reply-threshold",
+                       "zset-max-ziplist-entries": "zset-max-listpack-entries", "zset-max-ziplist-value": "zset-max-listpack-value",
+                       "list-max-ziplist-size": "list-max-listpack-size"]
         return aliases[n] ?? n
     }
 

@@ -87,8 +87,8 @@ extension MnemoServer {
                         "HELP", "    Print this help.",
                     ].map { RESPValue.simple($0) })
                 },
-                CommandSpec("list", arity: 2, flags: flags, docs: docs("List all modules loaded by the server", "")) { ctx in
-                    try allowed(ctx)
+                // Listing is allowed whatever enable-module-command says (Redis protects only LOAD/LOADEX/UNLOAD).
+                CommandSpec("list", arity: 2, flags: flags, docs: docs("List all modules loaded by the server", "")) { _ in
                     return .array(host.modules.values.sorted { $0.name < $1.name }.map { m in
                         .map([
                             (.bulk(Bytes("name".utf8)), .bulk(Bytes(m.name.utf8))),

@@ -129,7 +129,7 @@ public enum CommandCommand {
             let kind = try args.next()
             let value = try args.next()
             if kind.equalsIgnoringCase("MODULE") {
-                specs = specs.filter { $0.module == value.text }
+                return .array(specs.filter { $0.module == value.text }.flatMap { [$0] + $0.subcommands }.map { .bulk($0.fullName) })
             } else if kind.equalsIgnoringCase("ACLCAT") {
                 guard let cat = ACLCategories.named(value.text) else { return .array([]) }
                 let all = specs.flatMap { [$0] + $0.subcommands }
@@ -141,7 +141,8 @@ public enum CommandCommand {
                 throw RedisError.syntax
             }
         }
-        return .array(specs.map { .bulk($0.name) })
+        // As Redis: subcommands are listed too (`config|get`).
+        return .array(specs.flatMap { [$0] + $0.subcommands }.map { .bulk($0.fullName) })
     }
 
     static func keysOf(_ ctx: inout CommandContext) throws -> [(Bytes, KeySpec)] {

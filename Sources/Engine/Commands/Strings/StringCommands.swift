@@ -5,7 +5,7 @@ import RESP
 public enum StringCommands {
     static let maxStringLength = 512 * 1024 * 1024
 
-    public static var specs: [CommandSpec] { accessSpecs + counterSpecs + rangeSpecs }
+    public static var specs: [CommandSpec] { accessSpecs + counterSpecs + rangeSpecs + BitCommands.specs }
 
     static let accessSpecs: [CommandSpec] = [
         CommandSpec(
