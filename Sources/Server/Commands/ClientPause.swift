@@ -51,7 +51,7 @@ extension MnemoServer {
         clientPause.mode = max(clientPause.mode, mode)
         clientPause.deadline = max(clientPause.deadline, deadline)
         let delay = max(0, clientPause.deadline - Engine.wallClockMs())
-        engineLoop.scheduleTask(in: .milliseconds(delay)) { [weak self] in
+        onEngine(in: .milliseconds(delay)) { [weak self] in
             guard let self, self.clientPause.mode != .none, Engine.wallClockMs() >= self.clientPause.deadline else { return }
             self.unpauseClients()
         }
@@ -101,7 +101,7 @@ extension ClientCommand {
                                   complexity: "O(N) Where N is the number of paused clients"),
                 handler: { _ in
                     // After this batch: the resumed clients' commands run on their own, not inside this one.
-                    server.engineLoop.execute { server.unpauseClients() }
+                    server.onEngine { server.unpauseClients() }
                     return .ok
                 }),
         ]
