@@ -19,8 +19,9 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     typealias OutboundOut = ByteBuffer
 
     private let server: MnemoServer
-    /// Engine-side state; touched only on the engine loop.
+    /// Engine-side state; touched only while holding the engine.
     var client: Client!
+    private var refused = false
     private var pending: [Request] = []
     private var inFlight = false
     private var closing = false
@@ -193,6 +194,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     /// written or held by this loop after the engine is released.
     @discardableResult
     private func execute(_ batch: [Request], _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
+        // Refused at connect (protected mode): nothing it sent runs; the refusal closes it.
+        if refused { return nil }
         let result = server.process(batch[...], client: client, output: channel.allocator.buffer(capacity: 256))
         if result.suspended {
             if result.output.readableBytes > 0 { sendPartial(result) }
@@ -316,6 +319,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     /// Refuses the connection with one error line, then closes it (protected mode).
     func refuse(_ message: String) {
+        refused = true
         eventLoop.execute {
             self.closing = true
             guard let context = self.context else { return }
