@@ -37,44 +37,11 @@ struct EncodedMessage {
 
     private func encode(push: Bool) -> ByteBuffer {
         var buf = allocator.buffer(capacity: 48 + channel.count + payload.count + (pattern?.count ?? 0))
-        buf.writeInteger(push ? UInt8(ascii: ">") : UInt8(ascii: "*"))
-        buf.writeInteger(pattern == nil ? UInt8(ascii: "3") : UInt8(ascii: "4"))
-        buf.writeStaticString("\r\n$")
-        EncodedMessage.writeDecimal(kind.utf8CodeUnitCount, into: &buf)
-        buf.writeStaticString("\r\n")
-        buf.writeStaticString(kind)
-        buf.writeStaticString("\r\n")
-        if let pattern { EncodedMessage.writeBulk(pattern, into: &buf) }
-        EncodedMessage.writeBulk(channel, into: &buf)
-        EncodedMessage.writeBulk(payload, into: &buf)
+        buf.writeHeader(push ? UInt8(ascii: ">") : UInt8(ascii: "*"), pattern == nil ? 3 : 4)
+        kind.withUTF8Buffer { buf.writeBulk(UnsafeRawBufferPointer($0)) }
+        if let pattern { buf.writeBulk(pattern) }
+        buf.writeBulk(channel)
+        buf.writeBulk(payload)
         return buf
-    }
-
-    @inline(__always) static func writeBulk(_ b: Bytes, into buf: inout ByteBuffer) {
-        buf.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(b.count, into: &buf)
-        buf.writeStaticString("\r\n")
-        buf.writeBytes(b)
-        buf.writeStaticString("\r\n")
-    }
-
-    /// A non-negative length in decimal, without allocating a String.
-    @inline(__always) static func writeDecimal(_ value: Int, into buf: inout ByteBuffer) {
-        if value < 10 {
-            buf.writeInteger(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var v = value
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[19 - n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            }
-            buf.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - n)...]))
-        }
     }
 }

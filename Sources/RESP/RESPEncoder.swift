@@ -28,9 +28,11 @@ public enum RESPEncoder {
             }
             buffer.writeCRLF()
         case .integer(let i):
-            buffer.writeInteger(UInt8(ascii: ":"))
-            buffer.writeDecimal(i)
-            buffer.writeCRLF()
+            if i == Int64.min {
+                buffer.writeStaticString(":-9223372036854775808\r\n")
+            } else {
+                buffer.writeHeader(UInt8(ascii: ":"), Int(i))
+            }
         case .bulk(let b):
             buffer.writeBulk(b)
         case .null:
@@ -121,34 +123,84 @@ extension ByteBuffer {
         writeInteger(UInt16(0x0D0A))
     }
 
+    /// Digits of a non-negative integer in decimal.
+    @inline(__always) static func decimalCount(_ v: UInt64) -> Int {
+        var n = 1
+        var x = v
+        while x >= 10 {
+            x /= 10
+            n += 1
+        }
+        return n
+    }
+
+    /// Stores `v` as `count` decimal digits ending right before `end`.
+    @inline(__always) static func storeDigits(_ v: UInt64, count: Int, at p: UnsafeMutablePointer<UInt8>) {
+        var x = v
+        var i = count
+        repeat {
+            i -= 1
+            p[i] = UInt8(48 + x % 10)
+            x /= 10
+        } while i > 0
+    }
+
     @inline(__always) mutating func writeDecimal(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            writeInteger(UInt8(48 + value))
-            return
-        }
-        // Write digits backwards into a small stack buffer.
-        var v = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { tmp in
-            var i = 20
-            while v > 0 {
-                i -= 1
-                tmp[i] = UInt8(48 + v % 10)
-                v /= 10
+        let negative = value < 0
+        let magnitude = value.magnitude
+        let digits = ByteBuffer.decimalCount(magnitude)
+        let total = digits + (negative ? 1 : 0)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            if negative {
+                p[0] = UInt8(ascii: "-")
+                p += 1
             }
-            if value < 0 { writeInteger(UInt8(ascii: "-")) }
-            writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(tmp)[i..<20]))
+            ByteBuffer.storeDigits(magnitude, count: digits, at: p)
+            return total
         }
     }
 
-    @inline(__always) mutating func writeHeader(_ prefix: UInt8, _ count: Int) {
-        writeInteger(prefix)
-        writeDecimal(Int64(count))
-        writeCRLF()
+    /// `<prefix><count>\r\n` (array, map, set, push headers; integers) in one write.
+    @inline(__always) public mutating func writeHeader(_ prefix: UInt8, _ count: Int) {
+        let negative = count < 0
+        let magnitude = UInt64(count.magnitude)
+        let digits = ByteBuffer.decimalCount(magnitude)
+        let total = 1 + (negative ? 1 : 0) + digits + 2
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            p[0] = prefix
+            p += 1
+            if negative {
+                p[0] = UInt8(ascii: "-")
+                p += 1
+            }
+            ByteBuffer.storeDigits(magnitude, count: digits, at: p)
+            p[digits] = 13
+            p[digits + 1] = 10
+            return total
+        }
     }
 
-    @inline(__always) mutating func writeBulk(_ bytes: [UInt8]) {
-        writeHeader(UInt8(ascii: "$"), bytes.count)
-        writeBytes(bytes)
-        writeCRLF()
+    /// `$<n>\r\n<bytes>\r\n` in one write (one capacity check, one copy).
+    @inline(__always) public mutating func writeBulk(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { writeBulk($0) }
+    }
+
+    @inline(__always) public mutating func writeBulk(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        let digits = ByteBuffer.decimalCount(UInt64(n))
+        let total = 1 + digits + 2 + n + 2
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            p[0] = UInt8(ascii: "$")
+            ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
+            p[1 + digits] = 13
+            p[2 + digits] = 10
+            if n > 0 { (p + 3 + digits).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n) }
+            p[3 + digits + n] = 13
+            p[4 + digits + n] = 10
+            return total
+        }
     }
 }
