@@ -20,7 +20,7 @@ final class ModuleBlockedClient {
     var disconnectCallback: RawPtr?
     var privdata: RawPtr?
     /// The blocked client; nil for a handle whose blocking was refused (MULTI, script).
-    weak var client: Client?
+    var client: Client?
     /// UnblockClient/AbortBlock was called, or the wait ended otherwise.
     var unblocked = false
     private var unblockedByModule = false

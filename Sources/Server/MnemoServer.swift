@@ -134,7 +134,7 @@ public final class MnemoServer: @unchecked Sendable {
         installMonitoring()
         engine.blocking.onUnblocked = { [unowned self] client, reply in self.resume(client, reply) }
         engine.blocking.onBlocked = { [unowned self] client, cmd in self.armBlockingTimer(client, cmd) }
-        config.onChange = { [weak self] names in try self?.applyConfig(names) }
+        config.onChange = { [unowned self] names in try self.applyConfig(names) }
     }
 
     func applyConfig(_ names: [String]) throws {
@@ -463,6 +463,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     func clientDisconnected(_ c: Client) {
         sessions[c.id] = nil
+        c.connection = nil
         suspended[c.id] = nil
         pubsub.registry.removeAll(c)
         engine.removeClient(c)
@@ -472,8 +473,11 @@ public final class MnemoServer: @unchecked Sendable {
     private func armBlockingTimer(_ client: Client, _ cmd: BlockedCommand) {
         guard let deadline = cmd.deadline else { return }
         let delay = max(0, deadline - Engine.wallClockMs())
-        onEngine(in: .milliseconds(delay)) { [weak client] in
-            guard let client else { return }
+        // By id, not a weak reference: an object ever weakly referenced pays a slower retain
+        // and release for the rest of its life, and clients are retained on every command.
+        let id = client.id
+        onEngine(in: .milliseconds(delay)) {
+            guard let client = self.engine.clients[id] else { return }
             self.engine.blocking.timeout(client, token: cmd.token)
         }
     }

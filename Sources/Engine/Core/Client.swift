@@ -56,7 +56,9 @@ public final class Client {
     public var isUnixSocket = false
     /// Set when a command asked to close the connection (QUIT, CLIENT KILL of self).
     public var closeRequested = false
-    public weak var connection: ClientConnection?
+    /// Strong (no weak reference on a hot object: see MnemoServer.armBlockingTimer); the
+    /// server clears it when the connection closes.
+    public var connection: ClientConnection?
     /// Counts shown by CLIENT LIST (the pub/sub and transaction families maintain them).
     public var subscriptions = 0
     public var patternSubscriptions = 0

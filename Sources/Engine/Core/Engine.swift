@@ -48,7 +48,8 @@ public final class Engine {
     public let blocking = BlockingRegistry()
     /// Keys watched by clients (WATCH).
     public let watches = WatchRegistry()
-    public weak var effectSink: EffectSink?
+    /// Strong on purpose: a weak reference would be loaded (slowly) on every write command.
+    public var effectSink: EffectSink?
     /// Effects of the record being built (one top-level command, EXEC or script).
     public var pendingEffects: [Effect] = []
     /// Fixed time for the command being executed, so it is deterministic (ms since epoch).

@@ -64,7 +64,8 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
             if stat(seg.path, &st) == 0 { _sizeSinceDiscard += max(0, Int64(st.st_size) - Int64(SegmentedLog.segmentHeaderSize)) }
         }
         try openSegment(first: last + 1, reuseExisting: true)
-        let t = Thread { [weak self] in self?.writerLoop() }
+        // Strong: the thread ends at close(), which releases it (no weak reference on the log).
+        let t = Thread { self.writerLoop() }
         t.name = "mnemo-log-writer"
         thread = t
         t.start()

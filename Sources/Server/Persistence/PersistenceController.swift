@@ -52,7 +52,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
                 return .bulk(KeyspaceDigest.hex(KeyspaceDigest.valueDigest(e.value)))
             })
         }
-        LogScanner.report = { [weak server] msg in server?.logger.notice("\(msg)") }
+        LogScanner.report = { [unowned server] msg in server.logger.notice("\(msg)") }
     }
 
     var dataDir: String { config["dir"] }

@@ -16,7 +16,7 @@ struct WatchedKey: Hashable {
 /// Keys watched by clients; a change to one makes the watchers' next EXEC fail.
 public final class WatchRegistry {
     private var watchers: [WatchedKey: Set<Int64>] = [:]
-    weak var engine: Engine?
+    unowned(unsafe) var engine: Engine?
 
     public var isEmpty: Bool { watchers.isEmpty }
 
