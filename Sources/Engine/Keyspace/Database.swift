@@ -26,9 +26,12 @@ public struct Database {
     /// Starts loading what looking up `keys` will touch, in three passes over all of them, so
     /// the cache misses of a pipelined batch overlap (a lookup is otherwise 3-4 misses in a row).
     public func prefetch(_ hashes: UnsafeBufferPointer<UInt64>) {
-        for h in hashes { shards[Self.shard(h)].prefetchBucket(h) }
-        for h in hashes { shards[Self.shard(h)].prefetchSlot(h) }
-        for h in hashes { shards[Self.shard(h)].prefetchKey(h) }
+        // Through the buffer: borrowing the shards, not copying (retaining) them per key.
+        shards.withUnsafeBufferPointer { sp in
+            for h in hashes { sp[Self.shard(h)].prefetchBucket(h) }
+            for h in hashes { sp[Self.shard(h)].prefetchSlot(h) }
+            for h in hashes { sp[Self.shard(h)].prefetchKey(h) }
+        }
     }
 
     public static func hash(_ key: Bytes) -> UInt64 { HashTable<Entry>.hash(key) }
