@@ -40,6 +40,7 @@ bench: release
 		BENCH_TESTS=set,get,incr,mset,lpush,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100 bash bench/compare.sh
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/persistence.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/pubsub.py
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/scripting.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/acl.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/modules.py
 

@@ -6,33 +6,16 @@ Prints requests/s and the ratios. Not a test.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from benchlib import free_port, rps, start, stop
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 CLIENTS = sys.argv[2] if len(sys.argv) > 2 else "50"
-
-
-def start(cmd, port):
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() == b"PONG":
-            return p
-        time.sleep(0.1)
-    p.kill()
-    raise RuntimeError(f"{cmd[0]} did not start")
-
-
-def rps(port, *command):
-    out = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(N), "-c", CLIENTS, "-q", *command],
-                         capture_output=True, text=True).stdout
-    m = re.findall(r"([\d.]+) requests per second", out)
-    return float(m[-1]) if m else 0.0
 
 
 def main():
@@ -41,19 +24,19 @@ def main():
     subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-I", os.path.join(ROOT, "include"), "-o", so,
                     os.path.join(ROOT, "Tests/integration/modules/apitest.c")], check=True)
     mnemo = os.environ.get("MNEMO_SERVER", os.path.join(ROOT, ".build/release/mnemo-server"))
+    mp, rp = free_port(), free_port()
     servers = [
-        ("mnemo", [mnemo, "--port", "7801", "--dir", tmp, "--loadmodule", so], 7801),
-        ("redis", ["redis-server", "--port", "7802", "--dir", tmp, "--save", "", "--appendonly", "yes",
-                   "--appendfsync", "always", "--loadmodule", so], 7802),
+        ("mnemo", [mnemo, "--port", str(mp), "--dir", tmp, "--loadmodule", so], mp),
+        ("redis", ["redis-server", "--port", str(rp), "--dir", tmp, "--save", "", "--appendonly", "yes",
+                   "--appendfsync", "always", "--loadmodule", so], rp),
     ]
     results = {}
     for name, cmd, port in servers:
         p = start(cmd, port)
         try:
-            results[name] = (rps(port, "INCR", "k"), rps(port, "api.incr", "k"))
+            results[name] = (rps(port, N, CLIENTS, "INCR", "k"), rps(port, N, CLIENTS, "api.incr", "k"))
         finally:
-            p.kill()
-            p.wait()
+            stop(p)
     shutil.rmtree(tmp, ignore_errors=True)
     for name, (plain, module) in results.items():
         print(f"{name:6} INCR {plain:10.0f} rps   api.incr (Call INCR) {module:10.0f} rps   "
