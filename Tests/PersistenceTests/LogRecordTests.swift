@@ -90,6 +90,34 @@ struct SegmentedLogTests {
         #expect(s.tornTail == nil)
     }
 
+    /// The event loop's path: appends that do not wake the writer, then one write+fsync on the
+    /// caller's thread that commits them all and tells the commit listener before returning.
+    @Test func writeHereCommitsDeferredAppendsOnTheCallersThread() throws {
+        let dir = tempDir()
+        let log = try SegmentedLog(directory: dir, last: 0, policy: .always)
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var sequences: [UInt64] = []
+        }
+        let seen = Seen()
+        log.onCommit = { seq in seen.lock.withLock { seen.sequences.append(seq) } }
+        var last: UInt64 = 0
+        for i in 0..<20 {
+            last = try log.append([Effect(db: 0, "SET", "k\(i)", "v")], timestamp: 1, after: last, wake: false)
+        }
+        let fsyncsBefore = log.fsyncCount
+        log.writeHere()
+        // Committed when writeHere returns (or, if the writer thread got there first, soon after).
+        for _ in 0..<200 where log.committed < 20 { usleep(5000) }
+        #expect(log.committed == 20)
+        #expect(seen.lock.withLock { seen.sequences.last } == 20)
+        #expect(log.fsyncCount - fsyncsBefore <= 2)
+        log.close()
+        var read: [UInt64] = []
+        _ = try LogScanner.scan(directory: dir) { read.append($0.sequence) }
+        #expect(read == Array(1...20))
+    }
+
     @Test func conditionalAppendRejectsAStaleExpectation() throws {
         let dir = tempDir()
         let log = try SegmentedLog(directory: dir, last: 0, policy: .always)

@@ -214,6 +214,32 @@ def test_messages_arrive_in_publisher_order(mnemo):
     sub.close()
 
 
+@pytest.mark.parametrize("proto", [2, 3])
+def test_small_and_large_messages_keep_their_order_and_bytes(mnemo, proto):
+    """A subscriber's small messages are coalesced into one write and large ones go out as the
+    shared buffer: interleaved in one pipelined batch, every message arrives whole and in order."""
+    sub = redis.Redis(host=mnemo.host, port=mnemo.port, protocol=proto)
+    p = sub.pubsub(ignore_subscribe_messages=True)
+    p.subscribe("mix")
+    time.sleep(0.1)
+    payloads = [(b"s%d" % i) if i % 3 else (b"L%d:" % i) + bytes([i % 251]) * (2000 + i) for i in range(60)]
+    c = redis.Redis(host=mnemo.host, port=mnemo.port)
+    pipe = c.pipeline(transaction=False)
+    for m in payloads:
+        pipe.publish("mix", m)
+    assert pipe.execute() == [1] * len(payloads)
+    got = []
+    deadline = time.monotonic() + 10
+    while len(got) < len(payloads) and time.monotonic() < deadline:
+        m = p.get_message(timeout=1.0)
+        if m:
+            got.append(m["data"])
+    assert got == payloads
+    p.close()
+    sub.close()
+    c.close()
+
+
 def test_publish_in_multi_is_delivered_at_exec(r, mnemo):
     sub = redis.Redis(host=mnemo.host, port=mnemo.port, decode_responses=True)
     p = sub.pubsub(ignore_subscribe_messages=True)

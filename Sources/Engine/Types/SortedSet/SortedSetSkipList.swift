@@ -68,21 +68,42 @@ struct SortedSetSkipList {
         return l
     }
 
+    /// Walks down to the last node before (score, member) on every level: `update[i]` gets
+    /// that node, `rank[i]` its rank. Reads the nodes through their buffer (no copies, no
+    /// retains of members or level arrays on the way: this loop is where ZADD spends its time).
+    @inline(__always)
+    private func findPredecessors(_ score: Double, _ member: Bytes, _ update: UnsafeMutablePointer<Int32>,
+                                  _ rank: UnsafeMutablePointer<Int>) {
+        nodes.withUnsafeBufferPointer { p in
+            var x: Int32 = 0
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                rank[i] = i == level - 1 ? 0 : rank[i + 1]
+                while true {
+                    let level = p[Int(x)].levels[i]
+                    let f = level.forward
+                    if f == 0 { break }
+                    // The score decides unless equal: the member's bytes are touched only then.
+                    let fs = p[Int(f)].score
+                    if fs > score || (fs == score && compareMembers(p[Int(f)].member, member) >= 0) { break }
+                    rank[i] += level.span
+                    x = f
+                }
+                update[i] = x
+            }
+        }
+    }
+
     /// Inserts a member that is not present.
     mutating func insert(_ member: Bytes, _ score: Double) {
-        var update = (0..<Self.maxLevel).map { _ in Int32(0) }
-        var rank = [Int](repeating: 0, count: Self.maxLevel)
-        var x: Int32 = 0
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            rank[i] = i == level - 1 ? 0 : rank[i + 1]
-            while true {
-                let f = nodes[Int(x)].levels[i].forward
-                if f == 0 || !precedes(nodes[Int(f)].score, nodes[Int(f)].member, score, member) { break }
-                rank[i] += nodes[Int(x)].levels[i].span
-                x = f
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
+                insert(member, score, update: u.baseAddress!, rank: r.baseAddress!)
             }
-            update[i] = x
         }
+    }
+
+    private mutating func insert(_ member: Bytes, _ score: Double, update: UnsafeMutablePointer<Int32>, rank: UnsafeMutablePointer<Int>) {
+        findPredecessors(score, member, update, rank)
         let lvl = randomLevel()
         if lvl > level {
             for i in level..<lvl {
@@ -102,49 +123,52 @@ struct SortedSetSkipList {
             nodes.append(node)
         }
         let n = Int(idx)
-        for i in 0..<lvl {
-            let u = Int(update[i])
-            nodes[n].levels[i].forward = nodes[u].levels[i].forward
-            nodes[u].levels[i].forward = idx
-            nodes[n].levels[i].span = nodes[u].levels[i].span - (rank[0] - rank[i])
-            nodes[u].levels[i].span = rank[0] - rank[i] + 1
+        nodes.withUnsafeMutableBufferPointer { p in
+            for i in 0..<lvl {
+                let u = Int(update[i])
+                p[n].levels[i].forward = p[u].levels[i].forward
+                p[u].levels[i].forward = idx
+                p[n].levels[i].span = p[u].levels[i].span - (rank[0] - rank[i])
+                p[u].levels[i].span = rank[0] - rank[i] + 1
+            }
+            if lvl < level {
+                for i in lvl..<level { p[Int(update[i])].levels[i].span += 1 }
+            }
+            p[n].backward = update[0]
+            let f0 = p[n].levels[0].forward
+            if f0 != 0 { p[Int(f0)].backward = idx } else { tail = idx }
         }
-        if lvl < level {
-            for i in lvl..<level { nodes[Int(update[i])].levels[i].span += 1 }
-        }
-        nodes[n].backward = update[0]
-        let f0 = nodes[n].levels[0].forward
-        if f0 != 0 { nodes[Int(f0)].backward = idx } else { tail = idx }
         count += 1
     }
 
     /// Removes the member with this score; false if it is not there.
     @discardableResult
     mutating func remove(_ member: Bytes, _ score: Double) -> Bool {
-        var update = (0..<Self.maxLevel).map { _ in Int32(0) }
-        var x: Int32 = 0
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while true {
-                let f = nodes[Int(x)].levels[i].forward
-                if f == 0 || !precedes(nodes[Int(f)].score, nodes[Int(f)].member, score, member) { break }
-                x = f
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
+                remove(member, score, update: u.baseAddress!, rank: r.baseAddress!)
             }
-            update[i] = x
         }
-        let target = nodes[Int(x)].levels[0].forward
+    }
+
+    private mutating func remove(_ member: Bytes, _ score: Double, update: UnsafeMutablePointer<Int32>, rank: UnsafeMutablePointer<Int>) -> Bool {
+        findPredecessors(score, member, update, rank)
+        let target = nodes[Int(update[0])].levels[0].forward
         guard target != 0, nodes[Int(target)].score == score, nodes[Int(target)].member == member else { return false }
         let t = Int(target)
-        for i in 0..<level {
-            let u = Int(update[i])
-            if nodes[u].levels[i].forward == target {
-                nodes[u].levels[i].span += nodes[t].levels[i].span - 1
-                nodes[u].levels[i].forward = nodes[t].levels[i].forward
-            } else {
-                nodes[u].levels[i].span -= 1
+        nodes.withUnsafeMutableBufferPointer { p in
+            for i in 0..<level {
+                let u = Int(update[i])
+                if p[u].levels[i].forward == target {
+                    p[u].levels[i].span += p[t].levels[i].span - 1
+                    p[u].levels[i].forward = p[t].levels[i].forward
+                } else {
+                    p[u].levels[i].span -= 1
+                }
             }
+            let f0 = p[t].levels[0].forward
+            if f0 != 0 { p[Int(f0)].backward = p[t].backward } else { tail = p[t].backward }
         }
-        let f0 = nodes[t].levels[0].forward
-        if f0 != 0 { nodes[Int(f0)].backward = nodes[t].backward } else { tail = nodes[t].backward }
         while level > 1 && nodes[0].levels[level - 1].forward == 0 { level -= 1 }
         nodes[t] = Node(member: [], score: 0, backward: 0, levels: [])
         free.append(target)
@@ -157,17 +181,19 @@ struct SortedSetSkipList {
 
     /// How many leading elements satisfy `pred` (which must hold for a prefix of the order).
     func countPrefix(_ pred: (Double, Bytes) -> Bool) -> Int {
-        var x: Int32 = 0
-        var r = 0
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while true {
-                let f = nodes[Int(x)].levels[i].forward
-                if f == 0 || !pred(nodes[Int(f)].score, nodes[Int(f)].member) { break }
-                r += nodes[Int(x)].levels[i].span
-                x = f
+        nodes.withUnsafeBufferPointer { p in
+            var x: Int32 = 0
+            var r = 0
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                while true {
+                    let f = p[Int(x)].levels[i].forward
+                    if f == 0 || !pred(p[Int(f)].score, p[Int(f)].member) { break }
+                    r += p[Int(x)].levels[i].span
+                    x = f
+                }
             }
+            return r
         }
-        return r
     }
 
     /// The node at a 0-based rank (0 if out of range).
