@@ -569,19 +569,71 @@ final class CommandHandle {
 
     /// RedisModuleCommandInfo (version 1): summary, complexity, since, arity are applied.
     static func setInfo(_ cmd: CommandHandle, _ info: RawPtr) -> Int32 {
-        guard var spec = host.engine.table.commands[cmd.name] else { return ERR }
+        guard var container = host.engine.table.commands[cmd.name] else { return ERR }
+        let subIndex = cmd.sub.flatMap { sub in container.subcommands.firstIndex { $0.name == sub } }
+        if cmd.sub != nil && subIndex == nil { return ERR }
+        var spec = subIndex.map { container.subcommands[$0] } ?? container
         let fields = info.assumingMemoryBound(to: UnsafeRawPointer?.self)
         // layout: version*, summary, complexity, since, history*, tips, int arity, key_specs*, args*
         func cstr(_ i: Int) -> String? { fields[i].map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } }
-        guard fields[0] != nil else { return ERR }  // as Redis: the info must name its version
+        guard let version = fields[0] else { return ERR }  // as Redis: the info must name its version
         let arity = UnsafeRawPointer(fields + 6).load(as: Int32.self)
+        var keySpecs: [KeySpec]?
+        if let specs = fields[7] {
+            // The module's struct size, from its version record (as Redis reads it).
+            guard let parsed = parseKeySpecs(specs, stride: version.load(fromByteOffset: 16, as: Int.self)) else { return ERR }
+            keySpecs = parsed
+        }
         var docs = spec.docs
         if let s = cstr(1) { docs.summary = s }
         if let c = cstr(2) { docs.complexity = c }
         if let s = cstr(3) { docs.since = s }
         if arity != 0 { spec.arity = Int(arity) }
+        if let keySpecs { spec.keySpecs = keySpecs }
         spec.docs = docs
-        host.engine.replace(spec)
+        if let i = subIndex {
+            container.subcommands[i] = spec
+            host.engine.replace(container)
+        } else {
+            host.engine.replace(spec)
+        }
         return OK
+    }
+
+    /// Reads a `RedisModuleCommandKeySpec` array (ends with begin_search_type 0). Layout (64-bit):
+    /// notes* 0, flags u64 8, begin type 16, begin union 24 (pos | keyword*, startfrom 32),
+    /// find type 40, find union 44/48/52 (lastkey, keystep, limit | keynumidx, firstkey, keystep).
+    static func parseKeySpecs(_ base: UnsafeRawPointer, stride: Int) -> [KeySpec]? {
+        guard stride >= 56 else { return nil }
+        var out: [KeySpec] = []
+        var p = base
+        while true {
+            let beginType = p.load(fromByteOffset: 16, as: Int32.self)
+            if beginType == 0 { return out }
+            let notes = p.load(fromByteOffset: 0, as: UnsafePointer<CChar>?.self).map { String(cString: $0) }
+            let flags = KeySpec.Flags(rawValue: UInt16(truncatingIfNeeded: p.load(fromByteOffset: 8, as: UInt64.self) & 0x7FF))
+            let begin: KeySpec.BeginSearch
+            switch beginType {
+            case 1: begin = .unknown
+            case 2: begin = .index(Int(p.load(fromByteOffset: 24, as: Int32.self)))
+            case 3:
+                guard let kw = p.load(fromByteOffset: 24, as: UnsafePointer<CChar>?.self) else { return nil }
+                begin = .keyword(String(cString: kw), startFrom: Int(p.load(fromByteOffset: 32, as: Int32.self)))
+            default: return nil
+            }
+            let a = Int(p.load(fromByteOffset: 44, as: Int32.self))
+            let b = Int(p.load(fromByteOffset: 48, as: Int32.self))
+            let c = Int(p.load(fromByteOffset: 52, as: Int32.self))
+            let find: KeySpec.FindKeys
+            switch p.load(fromByteOffset: 40, as: Int32.self) {
+            case 0: find = .range(lastKey: 0, step: 1, limit: 0)  // omitted: one key
+            case 1: find = .unknown
+            case 2: find = .range(lastKey: a, step: b, limit: c)
+            case 3: find = .keynum(keyNumIndex: a, firstKey: b, step: c)
+            default: return nil
+            }
+            out.append(KeySpec(begin: begin, find: find, flags: flags, notes: notes))
+            p += stride
+        }
     }
 }

@@ -135,6 +135,42 @@ def test_call_and_call_replies(m):
     assert m.execute_command("api.describe", "3", "zscore", "z", "a")[:3] == [8, 0, "1.5"]
 
 
+@pytest.mark.parametrize("kind", ["mnemo", "redis"])
+def test_set_command_info_key_specs(kind, mnemo_factory, redis_factory, apitest):
+    """Key specs given through SetCommandInfo drive GETKEYS, COMMAND INFO and ACL key checks, as
+    in Redis 7.0 (the same module runs on both)."""
+    start = mnemo_factory if kind == "mnemo" else redis_factory
+    s = start(args=["--loadmodule", apitest, "--enable-module-command", "yes"])
+    c = s.client(decode_responses=True)
+    assert raw(c, "COMMAND", "GETKEYS", "api.kspec", "dest", "KEYS", "2", "a", "b") == ["a", "b", "dest"]
+    info = raw(c, "COMMAND", "INFO", "api.kspec")[0]
+    assert info[1] == -5
+    def as_dict(v):
+        if isinstance(v, dict):
+            return {k: as_dict(x) for k, x in v.items()}
+        if isinstance(v, list) and v and all(isinstance(k, str) for k in v[::2]) and len(v) % 2 == 0 \
+                and v[0] in ("notes", "flags", "begin_search", "find_keys", "type", "spec", "keyword", "index",
+                             "keynumidx", "lastkey"):
+            return {k: as_dict(x) for k, x in zip(v[::2], v[1::2])}
+        return v
+    specs = [as_dict(spec) for spec in info[8]]
+    assert specs[0]["flags"] == ["RO", "access"]
+    assert specs[0]["begin_search"] == {"type": "keyword", "spec": {"keyword": "KEYS", "startfrom": 2}}
+    assert specs[0]["find_keys"] == {"type": "keynum", "spec": {"keynumidx": 0, "firstkey": 1, "keystep": 1}}
+    assert specs[1]["flags"] == ["OW", "update"] and specs[1]["notes"] == "the destination"
+    assert c.execute_command("api.kspec", "dest", "KEYS", "2", "a", "b") == 2
+    # A user that may only write d* and read r*: the key specs decide, not the legacy triple.
+    c.execute_command("ACL", "SETUSER", "u", "on", "nopass", "+@all", "%W~d*", "%R~r*")
+    u = redis.Redis(host=s.host, port=s.port, username="u", password="x", decode_responses=True)
+    assert u.execute_command("api.kspec", "dest", "KEYS", "1", "r1") == 1
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        u.execute_command("api.kspec", "dest", "KEYS", "1", "dx")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        u.execute_command("api.kspec", "r2", "KEYS", "1", "r1")
+    u.close()
+    c.close()
+
+
 def test_replies_resp2_and_resp3(srv, m):
     r2 = m.execute_command("api.replies")
     assert r2 == [-7, "simple", "bu\x00lk", "cstr", "", None, "3.5", 1, "verbatim",

@@ -139,7 +139,8 @@ typedef struct RedisModuleTypeMethods {
     void *copy2;
 } RedisModuleTypeMethods;
 
-/* SetCommandInfo: Mnemo applies summary, complexity, since and arity. */
+/* SetCommandInfo: Mnemo applies summary, complexity, since, arity and key specs (which then
+ * drive COMMAND GETKEYS/INFO, ACL key checks and the durability hold like any command's). */
 typedef struct RedisModuleCommandInfoVersion {
     int version;
     size_t sizeof_historyentry;
@@ -147,8 +148,53 @@ typedef struct RedisModuleCommandInfoVersion {
     size_t sizeof_arg;
 } RedisModuleCommandInfoVersion;
 
+/* Key spec flags (the same bits as Redis 7.0's). */
+#define REDISMODULE_CMD_KEY_RO (1ULL<<0)
+#define REDISMODULE_CMD_KEY_RW (1ULL<<1)
+#define REDISMODULE_CMD_KEY_OW (1ULL<<2)
+#define REDISMODULE_CMD_KEY_RM (1ULL<<3)
+#define REDISMODULE_CMD_KEY_ACCESS (1ULL<<4)
+#define REDISMODULE_CMD_KEY_UPDATE (1ULL<<5)
+#define REDISMODULE_CMD_KEY_INSERT (1ULL<<6)
+#define REDISMODULE_CMD_KEY_DELETE (1ULL<<7)
+#define REDISMODULE_CMD_KEY_NOT_KEY (1ULL<<8)
+#define REDISMODULE_CMD_KEY_INCOMPLETE (1ULL<<9)
+#define REDISMODULE_CMD_KEY_VARIABLE_FLAGS (1ULL<<10)
+
+typedef enum {
+    REDISMODULE_KSPEC_BS_INVALID = 0, /* ends the key_specs array */
+    REDISMODULE_KSPEC_BS_UNKNOWN,
+    REDISMODULE_KSPEC_BS_INDEX,
+    REDISMODULE_KSPEC_BS_KEYWORD
+} RedisModuleKeySpecBeginSearchType;
+
+typedef enum {
+    REDISMODULE_KSPEC_FK_OMITTED = 0, /* same as a range of one key */
+    REDISMODULE_KSPEC_FK_UNKNOWN,
+    REDISMODULE_KSPEC_FK_RANGE,
+    REDISMODULE_KSPEC_FK_KEYNUM
+} RedisModuleKeySpecFindKeysType;
+
+/* Where a command's keys are: begin searching at an index or after a keyword, then take a
+ * range of keys or a key count followed by the keys. */
+typedef struct RedisModuleCommandKeySpec {
+    const char *notes;
+    uint64_t flags;
+    RedisModuleKeySpecBeginSearchType begin_search_type;
+    union {
+        struct { int pos; } index;
+        struct { const char *keyword; int startfrom; } keyword;
+    } bs;
+    RedisModuleKeySpecFindKeysType find_keys_type;
+    union {
+        struct { int lastkey; int keystep; int limit; } range;
+        struct { int keynumidx; int firstkey; int keystep; } keynum;
+    } fk;
+} RedisModuleCommandKeySpec;
+
 #define REDISMODULE_COMMAND_INFO_VERSION (&MnemoModule_CommandInfoVersion)
-static const RedisModuleCommandInfoVersion MnemoModule_CommandInfoVersion __attribute__((unused)) = {1, 0, 0, 0};
+static const RedisModuleCommandInfoVersion MnemoModule_CommandInfoVersion __attribute__((unused)) =
+    {1, 0, sizeof(RedisModuleCommandKeySpec), 0};
 
 typedef struct RedisModuleCommandInfo {
     const RedisModuleCommandInfoVersion *version;
@@ -158,7 +204,7 @@ typedef struct RedisModuleCommandInfo {
     void *history;
     const char *tips;
     int arity;
-    void *key_specs;
+    RedisModuleCommandKeySpec *key_specs; /* ends with begin_search_type 0 */
     void *args;
 } RedisModuleCommandInfo;
 

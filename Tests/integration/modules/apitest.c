@@ -553,6 +553,12 @@ static int TGet(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithLongLong(ctx, c->value);
 }
 
+/* api.kspec dest KEYS numkeys key...: replies with the number of keys it was given. */
+static int KSpec(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    return RedisModule_ReplyWithLongLong(ctx, argc - 4);
+}
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RedisModule_Init(ctx, "apitest", 3, REDISMODULE_APIVER_1) == REDISMODULE_ERR) return REDISMODULE_ERR;
     for (int i = 0; i < argc; i++) {
@@ -601,5 +607,32 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     info.complexity = "O(1)";
     info.arity = 2;
     RedisModule_SetCommandInfo(RedisModule_GetCommand(ctx, "api.incr"), &info);
+
+    /* api.kspec dest KEYS numkeys key...: keys declared only through SetCommandInfo key specs. */
+    CMD("api.kspec", KSpec, "write", 0, 0, 0);
+    RedisModuleCommandKeySpec specs[3];
+    memset(specs, 0, sizeof(specs));
+    specs[0].flags = REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS;
+    specs[0].begin_search_type = REDISMODULE_KSPEC_BS_KEYWORD;
+    specs[0].bs.keyword.keyword = "KEYS";
+    specs[0].bs.keyword.startfrom = 2;
+    specs[0].find_keys_type = REDISMODULE_KSPEC_FK_KEYNUM;
+    specs[0].fk.keynum.keynumidx = 0;
+    specs[0].fk.keynum.firstkey = 1;
+    specs[0].fk.keynum.keystep = 1;
+    specs[1].notes = "the destination";
+    specs[1].flags = REDISMODULE_CMD_KEY_OW | REDISMODULE_CMD_KEY_UPDATE;
+    specs[1].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
+    specs[1].bs.index.pos = 1;
+    specs[1].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
+    specs[1].fk.range.lastkey = 0;
+    specs[1].fk.range.keystep = 1;
+    RedisModuleCommandInfo kinfo = {0};
+    kinfo.version = REDISMODULE_COMMAND_INFO_VERSION;
+    kinfo.summary = "Keys from key specs";
+    kinfo.arity = -5;
+    kinfo.key_specs = specs;
+    if (RedisModule_SetCommandInfo(RedisModule_GetCommand(ctx, "api.kspec"), &kinfo) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
     return REDISMODULE_OK;
 }
