@@ -240,6 +240,8 @@ def test_custom_type(m):
     m.restore("t2", 0, dump)
     assert m.execute_command("api.tget", "t2") == 42
     assert m.execute_command("DEBUG", "DIGEST-VALUE", "t") == m.execute_command("DEBUG", "DIGEST-VALUE", "t2")
+    # MEMORY USAGE asks the type's mem_usage callback (it reports 100000 + its struct).
+    assert 100000 < m.memory_usage("t") < 101000
 
 
 def test_acl_applies_to_module_commands(m):

@@ -69,6 +69,8 @@ public protocol ModuleDataType: AnyObject {
     func rdbLoad(encver: Int, from source: ModuleRDBSource) throws -> ModuleValue
     /// A digest of the value (DEBUG DIGEST), through the module's digest callback.
     func digest(_ value: ModuleValue) -> Bytes
+    /// The value's size in bytes (MEMORY USAGE), through the module's mem_usage callback.
+    func memoryUsage(_ value: ModuleValue) -> Int
 }
 
 /// The loaded module types, by name (RDB loading finds a type from the id's name bits).

@@ -339,8 +339,8 @@ enum MonitoringCommands {
         case .zset(let z):
             let sizes = z.elements(fromRank: 0, limit: min(samples, z.count), reverse: false).map(\.member.count)
             return entryOverhead + 64 + sampled(z.count, sizes, perElement: z.encoding == "listpack" ? 12 : 80)
-        case .module:
-            return entryOverhead + 64
+        case .module(let m):
+            return entryOverhead + m.type.memoryUsage(m)
         }
     }
 
