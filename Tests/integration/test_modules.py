@@ -206,6 +206,9 @@ def test_key_api(m):
     assert m.execute_command("api.keymissing", "nokey") == 1
     assert m.execute_command("api.keydel", "z") == [1, 0]
     assert m.exists("z") == 0
+    m.rpush("u", "1", "2")
+    assert m.execute_command("api.keydel", "u", "unlink") == [1, 0]
+    assert m.exists("u") == 0
 
 
 def test_misc_dict_timer_log(srv, m):

@@ -232,11 +232,12 @@ static int KeyString(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return REDISMODULE_OK;
 }
 
+/* api.keydel key [unlink]: DeleteKey, or UnlinkKey when a second argument is given. */
 static int KeyDel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc != 2) return RedisModule_WrongArity(ctx);
+    if (argc != 2 && argc != 3) return RedisModule_WrongArity(ctx);
     RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_WRITE);
     int existed = RedisModule_KeyType(k) != REDISMODULE_KEYTYPE_EMPTY;
-    RedisModule_DeleteKey(k);
+    if (argc == 3) RedisModule_UnlinkKey(k); else RedisModule_DeleteKey(k);
     RedisModule_CloseKey(k);
     int exists = RedisModule_KeyExists(ctx, argv[1]);
     RedisModule_ReplicateVerbatim(ctx);
