@@ -349,11 +349,20 @@ public final class MnemoServer: @unchecked Sendable {
         var out = output
         var close = false
         var barrier: UInt64 = 0
-        if batch.count > 1 {
-            // The first argument is the key of most commands: start loading every entry now.
+        if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount > 2) {
+            // Start loading the entries this batch will look up: the first argument is the key
+            // of most commands; later short arguments may be keys too (MSET, MGET, DEL…). A
+            // non-key costs one hash and a wasted hint; long arguments (values) are skipped.
             engine.prefetch(db: client.db) { hashes in
                 for request in batch.prefix(64) {
-                    if case .command(let argv) = request, argv.count > 1 { hashes.append(Database.hash(argv[1])) }
+                    guard case .command(let argv) = request, argv.count > 1 else { continue }
+                    hashes.append(Database.hash(argv[1]))
+                    var i = 2
+                    while i < argv.count && i <= 32 {
+                        if argv[i].count <= 64 { hashes.append(Database.hash(argv[i])) }
+                        i += 1
+                    }
+                    if hashes.count >= 64 { break }
                 }
             }
         }

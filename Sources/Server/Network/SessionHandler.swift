@@ -9,6 +9,11 @@ import RESP
 enum Request {
     case command([Bytes])
     case protocolError(String)
+
+    var argumentCount: Int {
+        if case .command(let argv) = self { return argv.count }
+        return 0
+    }
 }
 
 /// One client connection on an I/O event loop. It batches what each read decoded and hands
