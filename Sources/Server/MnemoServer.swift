@@ -349,7 +349,7 @@ public final class MnemoServer: @unchecked Sendable {
         var out = output
         var close = false
         var barrier: UInt64 = 0
-        if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount > 2) {
+        if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount >= 5) {
             // Start loading the entries this batch will look up: the first argument is the key
             // of most commands; later short arguments may be keys too (MSET, MGET, DEL…). A
             // non-key costs one hash and a wasted hint; long arguments (values) are skipped.
@@ -357,7 +357,8 @@ public final class MnemoServer: @unchecked Sendable {
                 for request in batch.prefix(64) {
                     guard case .command(let argv) = request, argv.count > 1 else { continue }
                     hashes.append(Database.hash(argv[1]))
-                    var i = 2
+                    // Commands with several keys have at least five arguments (MSET k v k v…).
+                    var i = argv.count >= 5 ? 2 : argv.count
                     while i < argv.count && i <= 32 {
                         if argv[i].count <= 64 { hashes.append(Database.hash(argv[i])) }
                         i += 1

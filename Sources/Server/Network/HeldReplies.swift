@@ -46,7 +46,9 @@ final class HeldReplies: @unchecked Sendable {
             s.scheduled = true
             return true
         }
-        if wake { loop.execute { self.release() } }
+        guard wake else { return }
+        // Committed by this loop itself (writeHere at the end of its tick): release right away.
+        if loop.inEventLoop { release() } else { loop.execute { self.release() } }
     }
 
     /// On the loop: sends `item` once everything up to `barrier` is durable.
