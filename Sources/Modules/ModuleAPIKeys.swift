@@ -404,9 +404,11 @@ extension ModuleAPI {
             s.writeLength(v)
         }
         reg("SaveUnsigned", saveUnsigned)
+        // As Redis: a signed value is saved as its unsigned bits under the UINT opcode (so a
+        // real Redis loading the module reads it back with LoadSigned).
         let saveSigned: @convention(c) (P, Int64) -> Void = { p, v in
             guard let io = io(p), let s = io.sink else { return }
-            s.writeLength(ModuleIO.opSInt)
+            s.writeLength(ModuleIO.opUInt)
             s.writeLength(UInt64(bitPattern: v))
         }
         reg("SaveSigned", saveSigned)
@@ -440,7 +442,8 @@ extension ModuleAPI {
         }
         reg("LoadUnsigned", loadUnsigned)
         let loadSigned: @convention(c) (P) -> Int64 = { p in
-            guard let io = io(p), io.expect(ModuleIO.opSInt) else { return 0 }
+            // UINT as Redis writes it; SINT as Mnemo's earlier snapshots did.
+            guard let io = io(p), io.expect(ModuleIO.opUInt, or: ModuleIO.opSInt) else { return 0 }
             do { return Int64(bitPattern: try io.source!.readLength()) } catch { io.error = "\(error)"; return 0 }
         }
         reg("LoadSigned", loadSigned)

@@ -118,11 +118,11 @@ final class ModuleIO {
     }
 
     /// Reads the opcode a Load* expects; records an error on mismatch.
-    func expect(_ op: UInt64) -> Bool {
+    func expect(_ op: UInt64, or alternative: UInt64? = nil) -> Bool {
         guard error == nil, let source else { return false }
         do {
             let got = try source.readLength()
-            if got != op {
+            if got != op && got != alternative {
                 error = "Unexpected module opcode \(got) (expected \(op))"
                 return false
             }
