@@ -19,17 +19,12 @@ import time
 
 import redis
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import free_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATTERNS = [f"~tenant{i}:*" for i in range(9)] + ["~key:*"]
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start(kind, port, d):
@@ -38,14 +33,8 @@ def start(kind, port, d):
         argv = [binary, "--port", str(port), "--dir", d, "--appendonly", "no", "--save", ""]
     else:
         argv = [shutil.which("redis-server"), "--port", str(port), "--dir", d, "--save", "", "--appendonly", "no"]
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = benchlib.start(argv, port)
     c = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            c.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
     c.execute_command("ACL", "SETUSER", "bench", "on", ">benchpw", "+@all", *PATTERNS)
     return p
 

@@ -18,19 +18,17 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 CLIENTS = sys.argv[2] if len(sys.argv) > 2 else "50"
 PLAYERS = 10000
 
-# The leaderboard example's submit (examples/leaderboard/leaderboard.lua) as an EVAL script:
-# KEYS board, day board, player hash; ARGV player, score, name, day-board TTL.
-SUBMIT = """
-local player, score, name, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-redis.call('ZADD', KEYS[1], 'GT', score, player)
-redis.call('ZADD', KEYS[2], 'GT', score, player)
-if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ttl) end
-redis.call('HSET', KEYS[3], 'name', name)
-redis.call('HINCRBY', KEYS[3], 'games', 1)
-local best = redis.call('ZSCORE', KEYS[1], player)
-redis.call('HSET', KEYS[3], 'best', best)
-return {best, redis.call('ZREVRANK', KEYS[1], player) + 1}
-"""
+# The leaderboard example's submit function (examples/leaderboard/leaderboard.lua), run as an
+# EVAL script: KEYS board, day board, player hash; ARGV player, score, name, day-board TTL.
+def submit_script():
+    with open(os.path.join(ROOT, "examples/leaderboard/leaderboard.lua")) as f:
+        lua = f.read()
+    begin = lua.index("local function submit(keys, args)\n") + len("local function submit(keys, args)\n")
+    body = lua[begin:lua.index("\nend\n", begin)]
+    return "local keys, args = KEYS, ARGV\n" + body + "\n"
+
+
+SUBMIT = submit_script()
 
 TOP10 = """#!lua flags=no-writes
 local flat = redis.call('ZREVRANGE', KEYS[1], 0, 9, 'WITHSCORES')
