@@ -39,27 +39,29 @@ public enum ServerMain {
             h.logLevel = level
             return h
         }
-        signal(SIGPIPE, SIG_IGN)
-        // A file-size limit (or a full disk) must surface as a write error, not kill us.
-        signal(SIGXFSZ, SIG_IGN)
+        ignoreFatalSignals()
+        // SIGTERM/SIGINT are blocked in every thread (threads inherit the mask, so this comes
+        // before any is created) and taken by one waiting thread with sigwait: no handler that
+        // a library could replace, and no signal delivered to a thread that cannot act on it.
+        var shutdownSignals = sigset_t()
+        sigemptyset(&shutdownSignals)
+        sigaddset(&shutdownSignals, SIGTERM)
+        sigaddset(&shutdownSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &shutdownSignals, nil)
         do {
             let server = try MnemoServer(config: config)
             server.configFile = file
             server.logger.logLevel = level
             server.logger.notice("Mnemo \(MnemoServer.version) (Redis \(MnemoServer.redisVersion) compatible) starting, pid=\(getpid())")
             try server.start()
-            let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-                signal(sig, SIG_IGN)
-                let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                src.setEventHandler {
-                    server.logger.notice("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
-                    server.shutdown(save: nil)
-                }
-                src.resume()
-                return src
+            // Libraries loaded during start-up may have reset these: ignore them again.
+            ignoreFatalSignals()
+            let waiter = SignalWaiter(signals: shutdownSignals) { sig in
+                server.logger.notice("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+                server.shutdown(save: nil)
             }
-            // The signal sources must outlive the wait (an optimized build would free them early).
-            try withExtendedLifetime(signals) { try server.waitUntilShutdown() }
+            waiter.start()
+            try server.waitUntilShutdown()
             return 0
         } catch {
             fputs("\(error)\n", stderr)
@@ -67,6 +69,36 @@ public enum ServerMain {
         }
     }
 
+    /// A broken pipe and a file-size limit (or a full disk) must surface as write errors.
+    static func ignoreFatalSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+    }
+
     /// Other start-up modes (e.g. `--check-log`) registered by the persistence layer.
     nonisolated(unsafe) public static var extraModes: (([String]) -> Int32?)?
+}
+
+/// A thread that waits for blocked signals with sigwait and hands each to `handler`.
+final class SignalWaiter: @unchecked Sendable {
+    private var signals: sigset_t
+    private let handler: (Int32) -> Void
+
+    init(signals: sigset_t, handler: @escaping (Int32) -> Void) {
+        self.signals = signals
+        self.handler = handler
+    }
+
+    func start() {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let waiter = Unmanaged<SignalWaiter>.fromOpaque(raw!).takeRetainedValue()
+            while true {
+                var sig: Int32 = 0
+                if sigwait(&waiter.signals, &sig) == 0 { waiter.handler(sig) }
+            }
+        }, context)
+        pthread_detach(thread)
+    }
 }
