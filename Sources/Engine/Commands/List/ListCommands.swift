@@ -159,7 +159,7 @@ public enum ListCommands {
         let start = try ctx.argv[2].int()
         let stop = try ctx.argv[3].int()
         guard let l = try ctx.read(ctx.argv[1], as: ListValue.self) else { return .emptyArray }
-        return .array(l.range(start, stop).map { .bulk($0) })
+        return .array(l.range(start, stop) { .bulk($0) })
     }
 
     static func lpos(_ ctx: inout CommandContext) throws -> RESPValue {
