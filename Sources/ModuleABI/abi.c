@@ -271,6 +271,15 @@ static int RM_ReplyWithErrorFormat(void *ctx, const char *fmt, ...) {
 #define HASH_EXISTS (1 << 3)
 #define HASH_DELETE ((void *)(long)1)
 
+/* A HashSet/HashGet field: a C string under HASH_CFIELDS, else a RedisModuleString. */
+static const char *hash_field(int flags, void *field, size_t *len) {
+    if (flags & HASH_CFIELDS) {
+        *len = strlen(field);
+        return field;
+    }
+    return mnemo_host.stringPtrLen(field, len);
+}
+
 static int RM_HashSet(void *key, int flags, ...) {
     va_list ap;
     va_start(ap, flags);
@@ -279,14 +288,8 @@ static int RM_HashSet(void *key, int flags, ...) {
         void *field = va_arg(ap, void *);
         if (field == NULL) break;
         void *value = va_arg(ap, void *);
-        const char *f;
         size_t flen;
-        if (flags & HASH_CFIELDS) {
-            f = field;
-            flen = strlen(f);
-        } else {
-            f = mnemo_host.stringPtrLen(field, &flen);
-        }
+        const char *f = hash_field(flags, field, &flen);
         int rc;
         if (value == HASH_DELETE) {
             rc = mnemo_host.hashSetField(key, flags, f, flen, NULL, 0, 1);
@@ -313,14 +316,8 @@ static int RM_HashGet(void *key, int flags, ...) {
         void *field = va_arg(ap, void *);
         if (field == NULL) break;
         void *out = va_arg(ap, void *);
-        const char *f;
         size_t flen;
-        if (flags & HASH_CFIELDS) {
-            f = field;
-            flen = strlen(f);
-        } else {
-            f = mnemo_host.stringPtrLen(field, &flen);
-        }
+        const char *f = hash_field(flags, field, &flen);
         if (mnemo_host.hashGetField(key, flags, f, flen, out) < 0) {
             va_end(ap);
             return ERR;

@@ -17,17 +17,20 @@ typealias CStr = UnsafePointer<CChar>?
 let OK: Int32 = 0
 let ERR: Int32 = 1
 
-private func reg<T>(_ name: String, _ f: T) {
+// Shared by the API files of this target (ModuleAPI*, ModuleBlocking).
+/// Registers an API function under its `RedisModule_` name for GetApi.
+func reg<T>(_ name: String, _ f: T) {
     mnemo_api_register("RedisModule_" + name, unsafeBitCast(f, to: UnsafeMutableRawPointer.self))
 }
 
-private func text(_ s: CStr) -> String { s.map { String(cString: $0) } ?? "" }
-private func bytes(_ p: UnsafeRawPointer?, _ n: Int) -> Bytes {
+func text(_ s: CStr) -> String { s.map { String(cString: $0) } ?? "" }
+func bytes(_ p: UnsafeRawPointer?, _ n: Int) -> Bytes {
     guard let p, n > 0 else { return [] }
     return Bytes(UnsafeRawBufferPointer(start: p, count: n))
 }
-private func str(_ p: UnsafeRawPointer?) -> Bytes { ModuleString.from(p)?.bytes ?? [] }
-private var host: ModuleHost { ModuleHost.current! }
+func str(_ p: UnsafeRawPointer?) -> Bytes { ModuleString.from(p)?.bytes ?? [] }
+/// The host whose module is loading or running (API calls come only from its commands).
+var host: ModuleHost { ModuleHost.current! }
 
 enum ModuleAPI {
     nonisolated(unsafe) static var installed = false

@@ -7,16 +7,6 @@ import Engine
 import ModuleABI
 import RESP
 
-private func reg<T>(_ name: String, _ f: T) {
-    mnemo_api_register("RedisModule_" + name, unsafeBitCast(f, to: UnsafeMutableRawPointer.self))
-}
-private func text(_ s: CStr) -> String { s.map { String(cString: $0) } ?? "" }
-private func bytes(_ p: UnsafeRawPointer?, _ n: Int) -> Bytes {
-    guard let p, n > 0 else { return [] }
-    return Bytes(UnsafeRawBufferPointer(start: p, count: n))
-}
-private func str(_ p: UnsafeRawPointer?) -> Bytes { ModuleString.from(p)?.bytes ?? [] }
-private var host: ModuleHost { ModuleHost.current! }
 private let noExpire: Int64 = -1
 
 extension ModuleAPI {

@@ -6,11 +6,6 @@ import RESP
 // BlockingRegistry: served FIFO per key with BLPOP's waiters, Redis 7.0 semantics otherwise
 // (see ModuleWait). Plain BlockClient (replies from other threads) is not provided.
 
-private func reg<T>(_ name: String, _ f: T) {
-    mnemo_api_register("RedisModule_" + name, unsafeBitCast(f, to: UnsafeMutableRawPointer.self))
-}
-private var host: ModuleHost { ModuleHost.current! }
-
 /// RedisModuleBlockedClient: one blocking episode of a module command, with its callbacks.
 final class ModuleBlockedClient {
     let module: LoadedModule

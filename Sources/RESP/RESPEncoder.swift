@@ -28,11 +28,7 @@ public enum RESPEncoder {
             }
             buffer.writeCRLF()
         case .integer(let i):
-            if i == Int64.min {
-                buffer.writeStaticString(":-9223372036854775808\r\n")
-            } else {
-                buffer.writeHeader(UInt8(ascii: ":"), Int(i))
-            }
+            buffer.writeHeader(UInt8(ascii: ":"), Int(i))
         case .bulk(let b):
             buffer.writeBulk(b)
         case .null:

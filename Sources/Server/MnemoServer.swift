@@ -459,7 +459,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).
     func whenDurable(_ barrier: UInt64, _ body: @escaping () -> Void) {
-        if barrier == 0 || persistence == nil {
+        if isDurable(barrier) {
             body()
         } else {
             persistence!.whenDurable(barrier, body)
@@ -555,4 +555,8 @@ protocol PersistenceHooks: AnyObject {
     func configChanged(_ names: [String]) throws
     func cron()
     func shutdown(save: Bool?)
+    /// Set while an I/O loop runs a batch inline: appends leave the log's writer asleep.
+    var deferWake: Bool { get set }
+    /// The log to write at the end of the tick, if the inline batch appended anything.
+    func takeDeferredWake() -> EffectLog?
 }

@@ -7,11 +7,9 @@ public protocol EffectLog: AnyObject {
     /// Appends one atomic record right after `expected` (the caller's view of the last
     /// sequence); returns the new record's sequence. Throws `LogAppendError.conflict` if the
     /// log has moved on (another writer appended first).
-    /// `wake: false` leaves the writer asleep until `wake()`: a caller appending many records
-    /// in a row (one event-loop tick's clients) lets them form one group commit.
+    /// `wake: false` leaves the writer asleep: a caller appending many records in a row (one
+    /// event-loop tick's clients) then calls `writeHere` once, so they form one group commit.
     func append(_ effects: [Effect], timestamp: Int64, after expected: UInt64, wake: Bool) throws -> UInt64
-    /// Starts writing what was appended without waking the writer.
-    func wake()
     /// Writes and syncs what is pending on the caller's thread if no one else is (else wakes
     /// the writer); replies waiting for it are released before it returns.
     func writeHere()

@@ -185,11 +185,6 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         return seq
     }
 
-    public func wake() {
-        lock.lock()
-        lock.signal()
-        lock.unlock()
-    }
 
     public var onCommit: ((UInt64) -> Void)? {
         get { lock.lock(); defer { lock.unlock() }; return _onCommit }

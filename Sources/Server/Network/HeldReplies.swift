@@ -10,7 +10,6 @@ final class HeldReplies: @unchecked Sendable {
     let loop: EventLoop
     /// Loop-only: what waits, in the order it was held.
     private var items: [(barrier: UInt64, session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
-    private var ready: [(session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
     /// Shared with the log's thread.
     private struct State {
         var committed: UInt64 = 0
@@ -68,6 +67,7 @@ final class HeldReplies: @unchecked Sendable {
             return s.committed
         }
         // Collected first: arriving replies may hold new ones (the next batch of a connection).
+        var ready: [(session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
         var kept = 0
         for i in items.indices {
             if items[i].barrier <= committed {
@@ -80,8 +80,6 @@ final class HeldReplies: @unchecked Sendable {
         items.removeLast(items.count - kept)
         let empty = items.isEmpty
         state.withLockedValue { $0.armed = !empty }
-        let batch = ready
-        ready.removeAll(keepingCapacity: true)
-        for r in batch { r.session.arrive(r.ticket, r.item) }
+        for r in ready { r.session.arrive(r.ticket, r.item) }
     }
 }

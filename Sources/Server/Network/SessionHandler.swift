@@ -1,5 +1,4 @@
 import Engine
-import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import PubSub
@@ -165,7 +164,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     /// Batches up to this many commands run inline on the I/O loop when the engine is free;
     /// longer pipelines go to the engine loop, so parsing and execution overlap on two cores.
-    static let inlineBatchLimit = Int(ProcessInfo.processInfo.environment["MNEMO_INLINE"] ?? "4") ?? 4
+    static let inlineBatchLimit = 4
 
     /// Runs the pending batch here, on the I/O loop, if the engine is free and no command in it
     /// can hold the engine for long (scripts, modules, EXEC, admin). No thread hop either way.
@@ -178,7 +177,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
         let batch = pending
         pending = []
-        let persistence = server.persistence as? PersistenceController
+        let persistence = server.persistence
         persistence?.deferWake = true
         let sendNow = execute(batch, channel, inline: true)
         persistence?.deferWake = false
