@@ -49,6 +49,16 @@ def test_zadd_zincrby_and_errors(zdiff):
         ("ZADD", "str", "1", "a"),
         ("ZADD", "z", "1e-320", "tiny", "-0", "negzero", "1.7976931348623157e308", "huge"),
         ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+        # An equal score written as -0 leaves 0 in place, in both encodings.
+        ("ZADD", "z", "0", "zero"),
+        ("ZADD", "z", "CH", "-0", "zero"),
+        ("ZSCORE", "z", "zero"),
+        ("ZADD", "big", *[x for i in range(200) for x in (str(i % 7), "m%d" % i)]),
+        ("OBJECT", "ENCODING", "big"),
+        ("ZADD", "big", "0", "zero", "CH", "-0", "zero", "3", "m1", "3", "m2"),
+        ("ZSCORE", "big", "zero"),
+        ("ZRANGE", "big", "0", "4", "WITHSCORES"),
+        ("ZRANK", "big", "m2"),
     ])
 
 

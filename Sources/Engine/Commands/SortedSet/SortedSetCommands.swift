@@ -150,6 +150,8 @@ public enum SortedSetCommands {
 
     struct AddFlags {
         var nx = false, xx = false, gt = false, lt = false, ch = false, incr = false
+        /// Plain add-or-update: no condition on the current score.
+        var unconditional: Bool { !(nx || xx || gt || lt || incr) }
     }
 
     static func zadd(_ ctx: inout CommandContext) throws -> RESPValue {
@@ -206,7 +208,15 @@ public enum SortedSetCommands {
             for j in 0..<pairs {
                 var score = scores[j]
                 let member = argv[scoreIndex + 2 * j + 1]
-                if let cur = z.score(member) {
+                if f.unconditional {
+                    if let old = z.upsert(member, score) {
+                        if old != score { updated += 1 }
+                    } else {
+                        added += 1
+                    }
+                    processed += 1
+                    last = score
+                } else if let cur = z.score(member) {
                     if f.nx { continue }
                     if f.incr {
                         score += cur

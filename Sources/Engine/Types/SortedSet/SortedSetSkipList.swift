@@ -21,40 +21,49 @@ import Darwin
     s1 < s2 || (s1 == s2 && compareMembers(m1, m2) < 0)
 }
 
-/// A skiplist with spans (Redis's zskiplist) stored in arrays, so it is a value type whose
-/// copies share storage until one of them changes (copy-on-write through the arrays).
-/// Node 0 is the header; 0 also means "no node" in links. Ranks are 0-based.
+/// A skiplist with spans (Redis's zskiplist) laid out in one flat array of 64-bit words, so a
+/// node's score and its levels share a cache line (one miss per step of a search, as Redis's
+/// pointer nodes) and the whole list is a value type: a snapshot's copy shares the arrays
+/// until one side changes, and that copy is a memcpy of words plus the members array.
+///
+/// A node is a word offset into `words`:
+///   [n]      score (Double bits)
+///   [n + 1]  backward node (low 32 bits) | level count (high 32 bits)
+///   [n + 2]  member slot in `members`
+///   [n + 3 + i]  level i: forward node (low 32 bits) | span (high 32 bits)
+/// Offset 0 is the header (32 levels); 0 also means "no node" in links. Ranks are 0-based.
+/// Freed nodes are kept on one free list per level count, threaded through their score word.
 struct SortedSetSkipList {
-    struct Level {
-        var forward: Int32
-        var span: Int
-    }
-
-    struct Node {
-        var member: Bytes
-        var score: Double
-        var backward: Int32
-        var levels: [Level]
-    }
-
     static let maxLevel = 32
+    private static let headerWords = 3
 
-    private(set) var nodes: [Node]
-    private var free: [Int32] = []
+    private var words: [UInt64]
+    private var members: [Bytes] = []
+    private var freeSlots: [UInt32] = []
+    /// Head of the free list of nodes with `i + 1` levels (0 = empty).
+    private var freeNodes = [UInt32](repeating: 0, count: SortedSetSkipList.maxLevel)
     private(set) var tail: Int32 = 0
     private var level = 1
     private(set) var count = 0
     private var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     init() {
-        nodes = [Node(member: [], score: 0, backward: 0, levels: Array(repeating: Level(forward: 0, span: 0), count: Self.maxLevel))]
+        words = [UInt64](repeating: 0, count: Self.headerWords + Self.maxLevel)
+        words[1] = UInt64(Self.maxLevel) << 32
     }
 
-    @inline(__always) func member(_ x: Int32) -> Bytes { nodes[Int(x)].member }
-    @inline(__always) func score(_ x: Int32) -> Double { nodes[Int(x)].score }
-    @inline(__always) func next(_ x: Int32) -> Int32 { nodes[Int(x)].levels[0].forward }
-    @inline(__always) func previous(_ x: Int32) -> Int32 { nodes[Int(x)].backward }
-    var first: Int32 { nodes[0].levels[0].forward }
+    @inline(__always) private static func forward(_ w: UInt64) -> Int32 { Int32(truncatingIfNeeded: w & 0xFFFF_FFFF) }
+    @inline(__always) private static func span(_ w: UInt64) -> Int { Int(w >> 32) }
+    @inline(__always) private static func link(_ forward: Int32, _ span: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: forward)) | UInt64(truncatingIfNeeded: span) << 32
+    }
+    @inline(__always) private static func levelWord(_ x: Int32, _ i: Int) -> Int { Int(x) + headerWords + i }
+
+    @inline(__always) func member(_ x: Int32) -> Bytes { members[Int(words[Int(x) + 2])] }
+    @inline(__always) func score(_ x: Int32) -> Double { Double(bitPattern: words[Int(x)]) }
+    @inline(__always) func next(_ x: Int32) -> Int32 { Self.forward(words[Self.levelWord(x, 0)]) }
+    @inline(__always) func previous(_ x: Int32) -> Int32 { Int32(truncatingIfNeeded: words[Int(x) + 1] & 0xFFFF_FFFF) }
+    var first: Int32 { next(0) }
 
     private mutating func randomLevel() -> Int {
         var l = 1
@@ -69,26 +78,28 @@ struct SortedSetSkipList {
     }
 
     /// Walks down to the last node before (score, member) on every level: `update[i]` gets
-    /// that node, `rank[i]` its rank. Reads the nodes through their buffer (no copies, no
-    /// retains of members or level arrays on the way: this loop is where ZADD spends its time).
+    /// that node, `rank[i]` its rank. This loop is where ZADD spends its time: it reads only
+    /// words (no retains), and a member's bytes only when the scores are equal.
     @inline(__always)
     private func findPredecessors(_ score: Double, _ member: Bytes, _ update: UnsafeMutablePointer<Int32>,
                                   _ rank: UnsafeMutablePointer<Int>) {
-        nodes.withUnsafeBufferPointer { p in
-            var x: Int32 = 0
-            for i in stride(from: level - 1, through: 0, by: -1) {
-                rank[i] = i == level - 1 ? 0 : rank[i + 1]
-                while true {
-                    let level = p[Int(x)].levels[i]
-                    let f = level.forward
-                    if f == 0 { break }
-                    // The score decides unless equal: the member's bytes are touched only then.
-                    let fs = p[Int(f)].score
-                    if fs > score || (fs == score && compareMembers(p[Int(f)].member, member) >= 0) { break }
-                    rank[i] += level.span
-                    x = f
+        words.withUnsafeBufferPointer { w in
+            members.withUnsafeBufferPointer { m in
+                var x: Int32 = 0
+                var r = 0
+                for i in stride(from: level - 1, through: 0, by: -1) {
+                    while true {
+                        let l = w[Self.levelWord(x, i)]
+                        let f = Self.forward(l)
+                        if f == 0 { break }
+                        let fs = Double(bitPattern: w[Int(f)])
+                        if fs > score || (fs == score && compareMembers(m[Int(w[Int(f) + 2])], member) >= 0) { break }
+                        r += Self.span(l)
+                        x = f
+                    }
+                    rank[i] = r
+                    update[i] = x
                 }
-                update[i] = x
             }
         }
     }
@@ -102,6 +113,33 @@ struct SortedSetSkipList {
         }
     }
 
+    private mutating func allocate(levels lvl: Int, member: Bytes, score: Double) -> Int32 {
+        let slot: UInt32
+        if let s = freeSlots.popLast() {
+            slot = s
+            members[Int(s)] = member
+        } else {
+            slot = UInt32(members.count)
+            members.append(member)
+        }
+        let x: Int32
+        let head = freeNodes[lvl - 1]
+        if head != 0 {
+            x = Int32(bitPattern: head)
+            freeNodes[lvl - 1] = UInt32(truncatingIfNeeded: words[Int(head)])
+        } else {
+            x = Int32(words.count)
+            precondition(words.count + Self.headerWords + lvl < Int(Int32.max), "sorted set too large")
+            words.append(contentsOf: repeatElement(0, count: Self.headerWords + lvl))
+        }
+        words.withUnsafeMutableBufferPointer { w in
+            w[Int(x)] = score.bitPattern
+            w[Int(x) + 1] = UInt64(lvl) << 32
+            w[Int(x) + 2] = UInt64(slot)
+        }
+        return x
+    }
+
     private mutating func insert(_ member: Bytes, _ score: Double, update: UnsafeMutablePointer<Int32>, rank: UnsafeMutablePointer<Int>) {
         findPredecessors(score, member, update, rank)
         let lvl = randomLevel()
@@ -109,35 +147,33 @@ struct SortedSetSkipList {
             for i in level..<lvl {
                 rank[i] = 0
                 update[i] = 0
-                nodes[0].levels[i].span = count
+                words[Self.levelWord(0, i)] = Self.link(Self.forward(words[Self.levelWord(0, i)]), count)
             }
             level = lvl
         }
-        let node = Node(member: member, score: score, backward: 0, levels: Array(repeating: Level(forward: 0, span: 0), count: lvl))
-        let idx: Int32
-        if let f = free.popLast() {
-            idx = f
-            nodes[Int(f)] = node
-        } else {
-            idx = Int32(nodes.count)
-            nodes.append(node)
-        }
-        let n = Int(idx)
-        nodes.withUnsafeMutableBufferPointer { p in
+        let x = allocate(levels: lvl, member: member, score: score)
+        let level = self.level
+        var newTail = tail
+        words.withUnsafeMutableBufferPointer { w in
             for i in 0..<lvl {
-                let u = Int(update[i])
-                p[n].levels[i].forward = p[u].levels[i].forward
-                p[u].levels[i].forward = idx
-                p[n].levels[i].span = p[u].levels[i].span - (rank[0] - rank[i])
-                p[u].levels[i].span = rank[0] - rank[i] + 1
+                let ui = Self.levelWord(update[i], i)
+                let u = w[ui]
+                let before = rank[0] - rank[i]
+                w[Self.levelWord(x, i)] = Self.link(Self.forward(u), Self.span(u) - before)
+                w[ui] = Self.link(x, before + 1)
             }
             if lvl < level {
-                for i in lvl..<level { p[Int(update[i])].levels[i].span += 1 }
+                for i in lvl..<level { w[Self.levelWord(update[i], i)] &+= 1 << 32 }
             }
-            p[n].backward = update[0]
-            let f0 = p[n].levels[0].forward
-            if f0 != 0 { p[Int(f0)].backward = idx } else { tail = idx }
+            w[Int(x) + 1] |= UInt64(UInt32(bitPattern: update[0]))
+            let f0 = Self.forward(w[Self.levelWord(x, 0)])
+            if f0 != 0 {
+                w[Int(f0) + 1] = (w[Int(f0) + 1] & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: x))
+            } else {
+                newTail = x
+            }
         }
+        tail = newTail
         count += 1
     }
 
@@ -153,42 +189,57 @@ struct SortedSetSkipList {
 
     private mutating func remove(_ member: Bytes, _ score: Double, update: UnsafeMutablePointer<Int32>, rank: UnsafeMutablePointer<Int>) -> Bool {
         findPredecessors(score, member, update, rank)
-        let target = nodes[Int(update[0])].levels[0].forward
-        guard target != 0, nodes[Int(target)].score == score, nodes[Int(target)].member == member else { return false }
+        let target = next(update[0])
+        guard target != 0, self.score(target) == score, self.member(target) == member else { return false }
         let t = Int(target)
-        nodes.withUnsafeMutableBufferPointer { p in
+        let level = self.level
+        var newTail = tail
+        words.withUnsafeMutableBufferPointer { w in
             for i in 0..<level {
-                let u = Int(update[i])
-                if p[u].levels[i].forward == target {
-                    p[u].levels[i].span += p[t].levels[i].span - 1
-                    p[u].levels[i].forward = p[t].levels[i].forward
+                let ui = Self.levelWord(update[i], i)
+                let u = w[ui]
+                if Self.forward(u) == target {
+                    let tl = w[Self.levelWord(target, i)]
+                    w[ui] = Self.link(Self.forward(tl), Self.span(u) + Self.span(tl) - 1)
                 } else {
-                    p[u].levels[i].span -= 1
+                    w[ui] = u &- (1 << 32)
                 }
             }
-            let f0 = p[t].levels[0].forward
-            if f0 != 0 { p[Int(f0)].backward = p[t].backward } else { tail = p[t].backward }
+            let back = w[t + 1] & 0xFFFF_FFFF
+            let f0 = Self.forward(w[Self.levelWord(target, 0)])
+            if f0 != 0 {
+                w[Int(f0) + 1] = (w[Int(f0) + 1] & ~0xFFFF_FFFF) | back
+            } else {
+                newTail = Int32(truncatingIfNeeded: back)
+            }
         }
-        while level > 1 && nodes[0].levels[level - 1].forward == 0 { level -= 1 }
-        nodes[t] = Node(member: [], score: 0, backward: 0, levels: [])
-        free.append(target)
+        tail = newTail
+        while self.level > 1 && Self.forward(words[Self.levelWord(0, self.level - 1)]) == 0 { self.level -= 1 }
         count -= 1
         if count == 0 {
             self = SortedSetSkipList()
+            return true
         }
+        let slot = Int(words[t + 2])
+        members[slot] = []
+        freeSlots.append(UInt32(slot))
+        let lvl = Int(words[t + 1] >> 32)
+        words[t] = UInt64(freeNodes[lvl - 1])
+        freeNodes[lvl - 1] = UInt32(t)
         return true
     }
 
     /// How many leading elements satisfy `pred` (which must hold for a prefix of the order).
     func countPrefix(_ pred: (Double, Bytes) -> Bool) -> Int {
-        nodes.withUnsafeBufferPointer { p in
+        words.withUnsafeBufferPointer { w in
             var x: Int32 = 0
             var r = 0
             for i in stride(from: level - 1, through: 0, by: -1) {
                 while true {
-                    let f = p[Int(x)].levels[i].forward
-                    if f == 0 || !pred(p[Int(f)].score, p[Int(f)].member) { break }
-                    r += p[Int(x)].levels[i].span
+                    let l = w[Self.levelWord(x, i)]
+                    let f = Self.forward(l)
+                    if f == 0 || !pred(Double(bitPattern: w[Int(f)]), members[Int(w[Int(f) + 2])]) { break }
+                    r += Self.span(l)
                     x = f
                 }
             }
@@ -200,17 +251,20 @@ struct SortedSetSkipList {
     func node(atRank rank: Int) -> Int32 {
         guard rank >= 0 && rank < count else { return 0 }
         let target = rank + 1
-        var x: Int32 = 0
-        var traversed = 0
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while true {
-                let f = nodes[Int(x)].levels[i].forward
-                if f == 0 || traversed + nodes[Int(x)].levels[i].span > target { break }
-                traversed += nodes[Int(x)].levels[i].span
-                x = f
+        return words.withUnsafeBufferPointer { w in
+            var x: Int32 = 0
+            var traversed = 0
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                while true {
+                    let l = w[Self.levelWord(x, i)]
+                    let f = Self.forward(l)
+                    if f == 0 || traversed + Self.span(l) > target { break }
+                    traversed += Self.span(l)
+                    x = f
+                }
+                if traversed == target { return x }
             }
-            if traversed == target { return x }
+            return 0
         }
-        return 0
     }
 }

@@ -55,22 +55,28 @@ public struct SortedSetValue: CollectionValue {
 
     /// Adds or updates; returns true if the member was added.
     @discardableResult
-    public mutating func set(_ member: Bytes, _ score: Double) -> Bool {
+    public mutating func set(_ member: Bytes, _ score: Double) -> Bool { upsert(member, score) == nil }
+
+    /// Adds or updates with one hash lookup; returns the previous score, nil if the member
+    /// was added. An equal score (even -0 for 0) leaves the element as it was, as Redis.
+    @discardableResult
+    public mutating func upsert(_ member: Bytes, _ score: Double) -> Double? {
         // A listpack stores scores as text where -0 becomes "0" (Redis's d2string).
         let score = !isSkiplist && score == 0 ? 0.0 : score
-        if let old = scores.get(member) {
-            if old == score { return false }
-            list.remove(member, old)
-            list.insert(member, score)
-            scores.set(member, score)
-            return false
+        if let old = scores.set(member, score) {
+            if old != score {
+                list.remove(member, old)
+                list.insert(member, score)
+            } else if old.bitPattern != score.bitPattern {
+                scores.set(member, old)
+            }
+            return old
         }
-        if !isSkiplist && (count + 1 > Self.maxListpackEntries || member.count > Self.maxListpackValue) {
+        if !isSkiplist && (count > Self.maxListpackEntries || member.count > Self.maxListpackValue) {
             isSkiplist = true
         }
-        scores.set(member, score)
         list.insert(member, score)
-        return true
+        return nil
     }
 
     @discardableResult
