@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A reply value in RESP3's vocabulary; `RESPEncoder` downgrades it for RESP2 clients.
-public indirect enum RESPValue: Equatable, Sendable {
+public enum RESPValue: Equatable, Sendable {
     case simple(String)
     case error(String)  // full text including the prefix, e.g. "ERR syntax error"
     case integer(Int64)
