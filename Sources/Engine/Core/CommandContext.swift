@@ -63,6 +63,7 @@ public struct CommandContext {
 
     /// Logs `argv` as an effect in the client's database.
     public func emit(_ argv: [Bytes]) {
+        guard engine.recordsEffects else { return }
         engine.pendingEffects.append(Effect(db: client.db, argv))
     }
 

@@ -50,6 +50,9 @@ public final class Engine {
     public let watches = WatchRegistry()
     /// Strong on purpose: a weak reference would be loaded (slowly) on every write command.
     public var effectSink: EffectSink?
+    /// Whether commands record their effects at all. The server clears it while it keeps no
+    /// log (`appendonly no`), so writes do not build records only to drop them.
+    public var recordsEffects = true
     /// Effects of the record being built (one top-level command, EXEC or script).
     public var pendingEffects: [Effect] = []
     /// Fixed time for the command being executed, so it is deterministic (ms since epoch).
@@ -147,7 +150,7 @@ public final class Engine {
     public func expire(_ db: Int, _ key: Bytes) {
         databases[db].remove(key)
         stats.expiredKeys += 1
-        pendingEffects.append(Effect(db: db, [Bytes("DEL"), key]))
+        if recordsEffects { pendingEffects.append(Effect(db: db, [Bytes("DEL"), key])) }
         keyChanged(db, key)
         notify(.expired, "expired", db: db, key: key)
     }
@@ -207,9 +210,13 @@ public final class Engine {
     @discardableResult
     public func commitEffects() -> UInt64? {
         guard !pendingEffects.isEmpty else { return nil }
+        guard !isReplaying, let sink = effectSink else {
+            pendingEffects.removeAll(keepingCapacity: true)
+            return nil
+        }
+        // Handed over whole: keeping the capacity here would copy the buffer the sink holds.
         let effects = pendingEffects
-        pendingEffects.removeAll(keepingCapacity: true)
-        if isReplaying { return nil }
-        return effectSink?.append(effects)
+        pendingEffects = []
+        return sink.append(effects)
     }
 }

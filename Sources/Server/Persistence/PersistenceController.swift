@@ -15,7 +15,12 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     unowned let server: MnemoServer
     var engine: Engine { server.engine }
     var config: ServerConfig { server.config }
-    private(set) var log: EffectLog?
+    private(set) var log: EffectLog? {
+        didSet {
+            engine.recordsEffects = log != nil
+            engine.trackChangedKeys = log != nil
+        }
+    }
     /// The last sequence handed out, as the engine sees it.
     private(set) var lastSequence: UInt64 = 0
     /// Sequence included in the newest snapshot.
@@ -41,6 +46,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     init(server: MnemoServer) {
         self.server = server
         server.engine.effectSink = self
+        server.engine.recordsEffects = false  // until the log opens
         server.dispatcher.insertGate { [unowned self] client, spec, _ in self.gate(spec) }
         server.persistenceInfo = { [unowned self] in self.info() }
         server.engine.register(DumpRestoreCommands.specs + commandSpecs())
@@ -215,7 +221,6 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     // MARK: recovery
 
     func openLog(after last: UInt64) throws {
-        engine.trackChangedKeys = true
         let l = try SegmentedLog(directory: logDir, last: last, policy: policy, segmentLimit: Int64(config.int("log-segment-size")))
         server.logCommitted(last)
         l.onCommit = { [unowned server] in server.logCommitted($0) }
