@@ -23,12 +23,13 @@ let package = Package(
         .target(
             name: "RESP",
             dependencies: [
+                "CSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: fast
         ),
-        // Tiny C helpers the Swift targets cannot express (a prefetch hint).
+        // Tiny C helpers the Swift targets cannot express (a prefetch hint, printf of a double).
         .target(name: "CSupport"),
         .target(
             name: "Engine",

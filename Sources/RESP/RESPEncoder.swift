@@ -3,6 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import CSupport
 import NIOCore
 
 public enum RESPVersion: Int, Sendable {
@@ -55,13 +56,16 @@ public enum RESPEncoder {
                 encode(v, version: version, into: &buffer)
             }
         case .double(let d):
-            let text = RESPEncoder.formatDouble(d)
-            if version == .resp3 {
-                buffer.writeInteger(UInt8(ascii: ","))
-                buffer.writeString(text)
-                buffer.writeCRLF()
-            } else {
-                buffer.writeBulk(Array(text.utf8))
+            RESPEncoder.withDoubleText(d) { text in
+                if version == .resp3 {
+                    buffer.writeInteger(UInt8(ascii: ","))
+                    buffer.writeBytes(text)
+                    buffer.writeCRLF()
+                } else {
+                    buffer.writeHeader(UInt8(ascii: "$"), text.count)
+                    buffer.writeBytes(text)
+                    buffer.writeCRLF()
+                }
             }
         case .boolean(let b):
             if version == .resp3 {
@@ -100,17 +104,48 @@ public enum RESPEncoder {
 
     /// Redis 7.0's double text (`%.17g`, `inf`, `-inf`, `nan`).
     public static func formatDouble(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
-        return cFormat("%.17g", d)
+        withDoubleText(d) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// printf-style formatting of one double through the C library.
-    public static func cFormat(_ format: String, _ d: Double) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buf in
-            let n = withVaList([d]) { vsnprintf(buf.baseAddress!, 128, format, $0) }
-            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress!, count: Int(n)), as: UTF8.self)
+    /// The same text as bytes.
+    public static func formatDoubleBytes(_ d: Double) -> [UInt8] { withDoubleText(d) { Array($0) } }
+
+    /// Calls `body` with the `%.17g` text of `d` (`inf`, `-inf`, `nan` as Redis writes them).
+    /// Whole numbers below 1e17 (scores, counters: the common case) are written digit by digit,
+    /// which is what `%.17g` gives for them; anything else goes through the C library.
+    @inline(__always)
+    public static func withDoubleText<R>(_ d: Double, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            let p = buf.baseAddress!
+            var n = 0
+            if d.isNaN {
+                n = copy("nan", p)
+            } else if d.isInfinite {
+                n = copy(d > 0 ? "inf" : "-inf", p)
+            } else if d.magnitude < 1e17 && d == d.rounded(.towardZero) {
+                var v = UInt64(d.magnitude)
+                if d.sign == .minus {
+                    p[0] = UInt8(ascii: "-")
+                    n = 1
+                }
+                let digits = ByteBuffer.decimalCount(v)
+                var i = n + digits
+                n = i
+                repeat {
+                    i -= 1
+                    p[i] = UInt8(48 + v % 10)
+                    v /= 10
+                } while v > 0
+            } else {
+                n = Int(p.withMemoryRebound(to: CChar.self, capacity: 40) { mnemo_format_g17($0, 40, d) })
+            }
+            return body(UnsafeBufferPointer(start: p, count: n))
         }
+    }
+
+    @inline(__always) private static func copy(_ s: StaticString, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        p.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        return s.utf8CodeUnitCount
     }
 }
 

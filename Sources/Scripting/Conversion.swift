@@ -65,7 +65,7 @@ enum Conversion {
                 lua_pushnumber(L, d)
                 lua_setfield(L, -2, "double")
             } else {
-                lua_pushswiftstring(L, RESPEncoder.formatDouble(d))
+                RESPEncoder.withDoubleText(d) { lua_pushbytes(L, $0) }
             }
         case .boolean(let b):
             if resp3 { lua_pushboolean(L, b ? 1 : 0) } else { lua_pushinteger(L, b ? 1 : 0) }
@@ -129,8 +129,8 @@ enum Conversion {
     }
 
     /// `t[field]` (raw) if it has type `type`: left on the stack (returns true), else nothing pushed.
-    private static func field(_ L: LuaState, _ t: Int32, _ name: String, _ type: Int32) -> Bool {
-        lua_pushswiftstring(L, name)
+    private static func field(_ L: LuaState, _ t: Int32, _ name: StaticString, _ type: Int32) -> Bool {
+        lua_pushstatic(L, name)
         if lua_rawget(L, t) == type { return true }
         lua_pop(L, 1)
         return false

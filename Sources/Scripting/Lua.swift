@@ -49,6 +49,11 @@ public func lua_pushbytes<C: Collection>(_ L: LuaState, _ b: C) where C.Element 
 
 public func lua_pushswiftstring(_ L: LuaState, _ s: String) { lua_pushbytes(L, Array(s.utf8)) }
 
+/// Pushes a literal without copying it first.
+@inline(__always) public func lua_pushstatic(_ L: LuaState, _ s: StaticString) {
+    _ = lua_pushlstring(L, UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self), s.utf8CodeUnitCount)
+}
+
 /// `lua_register`: a global Swift function (through the trampoline).
 public func lua_register(_ L: LuaState, _ name: String, _ f: mnemo_swift_function) {
     mnemo_push_function(L, f)

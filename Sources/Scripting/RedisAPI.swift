@@ -121,7 +121,7 @@ extension LuaVM {
                 if lua_isinteger(L, i) != 0 {
                     argv.append(Bytes(String(lua_tointeger(L, i))))
                 } else {
-                    argv.append(Bytes(RESPEncoder.cFormat("%.17g", lua_tonumber(L, i))))
+                    argv.append(RESPEncoder.formatDoubleBytes(lua_tonumber(L, i)))
                 }
             default:
                 return .failure(RedisError("Lua redis lib command arguments must be strings or integers"))

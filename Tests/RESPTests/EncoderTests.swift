@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import NIOCore
 import Testing
 
@@ -15,6 +20,33 @@ struct EncoderTests {
         #expect(wire(.integer(-42), .resp2) == ":-42\r\n")
         #expect(wire(.integer(Int64.min), .resp2) == ":-9223372036854775808\r\n")
         #expect(wire(.bulk("hi"), .resp3) == "$2\r\nhi\r\n")
+    }
+
+    /// The digit-by-digit path for whole numbers must give exactly what `%.17g` gives.
+    @Test func doubleTextMatchesPrintf() {
+        func printf17g(_ d: Double) -> String {
+            var buf = [CChar](repeating: 0, count: 64)
+            let n = withVaList([d]) { vsnprintf(&buf, 64, "%.17g", $0) }
+            return String(decoding: buf[..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        var values: [Double] = [0, -0.0, 1, -1, 7, 10, 99, 100, 1234567, -987654321, 0.1, -0.5, 1.5, 3.14159,
+                                1e15, 1e16, 9_999_999_999_999_998, 1e17, -1e17, 1e18, 2e17 + 2, 9007199254740993,
+                                1e-300, 5e-324, Double.greatestFiniteMagnitude, 123456789012345680]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            let whole = Double(Int64(bitPattern: x) >> Int64(x % 60))
+            values += [whole, whole / 1024, Double(bitPattern: x & 0x7FEF_FFFF_FFFF_FFFF)]
+        }
+        for d in values {
+            #expect(RESPEncoder.formatDouble(d) == printf17g(d), "\(d)")
+        }
+        #expect(RESPEncoder.formatDouble(.infinity) == "inf")
+        #expect(RESPEncoder.formatDouble(-.infinity) == "-inf")
+        #expect(RESPEncoder.formatDouble(.nan) == "nan")
+        #expect(wire(.double(-0.0), .resp2) == "$2\r\n-0\r\n")
+        #expect(wire(.double(42), .resp3) == ",42\r\n")
+        #expect(wire(.double(0.25), .resp2) == "$4\r\n0.25\r\n")
     }
 
     @Test func nullsDowngrade() {

@@ -1,3 +1,4 @@
+import RESP
 #if canImport(Glibc)
 import Glibc
 #else
@@ -134,16 +135,5 @@ public enum Numbers {
     }
 
     /// Redis's `%.17g` double format used in replies (ZSCORE and friends in 7.0).
-    public static func formatDouble(_ v: Double) -> Bytes {
-        if v.isNaN { return Bytes("nan") }
-        if v.isInfinite { return v > 0 ? Bytes("inf") : Bytes("-inf") }
-        return Array(cFormat("%.17g", v).utf8)
-    }
-
-    static func cFormat(_ format: String, _ d: Double) -> String {
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buf in
-            let n = withVaList([d]) { vsnprintf(buf.baseAddress!, 128, format, $0) }
-            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress!, count: Int(n)), as: UTF8.self)
-        }
-    }
+    public static func formatDouble(_ v: Double) -> Bytes { RESPEncoder.formatDoubleBytes(v) }
 }
