@@ -107,6 +107,24 @@ public enum RESPEncoder {
         withDoubleText(d) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The decimal text of an integer as bytes (no String in between).
+    public static func integerBytes(_ v: Int64) -> [UInt8] {
+        let magnitude = v.magnitude
+        let digits = ByteBuffer.decimalCount(magnitude)
+        let count = digits + (v < 0 ? 1 : 0)
+        return [UInt8](unsafeUninitializedCapacity: count) { buf, n in
+            if v < 0 { buf[0] = UInt8(ascii: "-") }
+            var x = magnitude
+            var i = count
+            repeat {
+                i -= 1
+                buf[i] = UInt8(48 + x % 10)
+                x /= 10
+            } while x > 0
+            n = count
+        }
+    }
+
     /// The same text as bytes.
     public static func formatDoubleBytes(_ d: Double) -> [UInt8] { withDoubleText(d) { Array($0) } }
 

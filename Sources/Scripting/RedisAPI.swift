@@ -119,7 +119,7 @@ extension LuaVM {
                 argv.append(lua_tostring(L, i) ?? [])
             case LUA_TNUMBER:
                 if lua_isinteger(L, i) != 0 {
-                    argv.append(Bytes(String(lua_tointeger(L, i))))
+                    argv.append(RESPEncoder.integerBytes(Int64(lua_tointeger(L, i))))
                 } else {
                     argv.append(RESPEncoder.formatDoubleBytes(lua_tonumber(L, i)))
                 }

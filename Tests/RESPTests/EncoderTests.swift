@@ -49,6 +49,12 @@ struct EncoderTests {
         #expect(wire(.double(0.25), .resp2) == "$4\r\n0.25\r\n")
     }
 
+    @Test func integerText() {
+        for v: Int64 in [0, 7, -7, 10, -10, 99, 100, 1_000_000, -987_654_321, .max, .min, .max - 1, .min + 1] {
+            #expect(RESPEncoder.integerBytes(v) == Array(String(v).utf8))
+        }
+    }
+
     @Test func nullsDowngrade() {
         #expect(wire(.null, .resp2) == "$-1\r\n")
         #expect(wire(.nullArray, .resp2) == "*-1\r\n")

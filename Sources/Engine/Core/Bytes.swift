@@ -97,7 +97,7 @@ public enum Numbers {
 
     private static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
-    public static func format(_ v: Int64) -> Bytes { Array(String(v).utf8) }
+    public static func format(_ v: Int64) -> Bytes { RESPEncoder.integerBytes(v) }
 
     /// Redis's human-friendly long double format (INCRBYFLOAT, HINCRBYFLOAT): `%.17Lf` with
     /// trailing zeros removed, exponent-free.

@@ -1,9 +1,8 @@
 /// The one command table: every command, looked up by lowercase name.
 public struct CommandTable: @unchecked Sendable {
     public private(set) var commands: [String: CommandSpec] = [:]
-    /// The same specs keyed by their lowercase and uppercase bytes, so the usual spellings
-    /// are found without building a string.
-    private var byBytes: [Bytes: CommandSpec] = [:]
+    /// The same specs found from the name's bytes in any case, without building a string.
+    private var index = CommandIndex()
     /// Next spec id (ids are never reused, so ACL bitmaps stay valid when commands come and go).
     public private(set) var nextID = 0
 
@@ -25,25 +24,69 @@ public struct CommandTable: @unchecked Sendable {
             return c
         }
         commands[spec.name] = s
-        byBytes[Bytes(s.name)] = s
-        byBytes[Bytes(s.name.uppercased())] = s
+        index = CommandIndex(commands)
     }
 
     public mutating func remove(_ name: String) {
         let n = name.lowercased()
         commands[n] = nil
-        byBytes[Bytes(n)] = nil
-        byBytes[Bytes(n.uppercased())] = nil
+        index = CommandIndex(commands)
     }
 
-    @inline(__always) public func lookup(_ name: Bytes) -> CommandSpec? {
-        if let s = byBytes[name] { return s }
-        if name.count > 32 { return nil }
-        return commands[name.lower]
-    }
+    @inline(__always) public func lookup(_ name: Bytes) -> CommandSpec? { index.lookup(name) }
 
     /// Every command and subcommand.
     public var allSpecs: [CommandSpec] {
         commands.values.flatMap { [$0] + $0.subcommands }
+    }
+}
+
+/// Command names (lowercase) → specs in an open-addressing table probed with a case-folding
+/// FNV-1a hash: every command looks its name up once or twice, so this is a hot path, and
+/// names are short ASCII words where a cryptographic hash would only cost time.
+struct CommandIndex {
+    private var names: [Bytes] = []
+    private var specs: [CommandSpec?] = []
+    private var mask = 0
+
+    init() {}
+
+    init(_ commands: [String: CommandSpec]) {
+        var size = 16
+        while size < commands.count * 2 { size *= 2 }
+        names = Array(repeating: [], count: size)
+        specs = Array(repeating: nil, count: size)
+        mask = size - 1
+        for (name, spec) in commands {
+            var i = Self.hash(Bytes(name)) & mask
+            while specs[i] != nil { i = (i + 1) & mask }
+            names[i] = Bytes(name)
+            specs[i] = spec
+        }
+    }
+
+    @inline(__always) private static func fold(_ c: UInt8) -> UInt8 { c &- 65 < 26 ? c | 0x20 : c }
+
+    @inline(__always) private static func hash(_ b: Bytes) -> Int {
+        var h: UInt32 = 2_166_136_261
+        for c in b { h = (h ^ UInt32(fold(c))) &* 16_777_619 }
+        return Int(h)
+    }
+
+    @inline(__always) func lookup(_ name: Bytes) -> CommandSpec? {
+        if specs.isEmpty || name.count > 64 { return nil }
+        var i = Self.hash(name) & mask
+        while let spec = specs[i] {
+            if Self.equal(names[i], name) { return spec }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// `lower` (already lowercase) equals `b` ignoring ASCII case.
+    @inline(__always) private static func equal(_ lower: Bytes, _ b: Bytes) -> Bool {
+        guard lower.count == b.count else { return false }
+        for i in 0..<b.count where lower[i] != fold(b[i]) { return false }
+        return true
     }
 }

@@ -16,11 +16,6 @@ import Darwin
     return a.count - b.count
 }
 
-/// (score, member) order of a sorted set.
-@inline(__always) func precedes(_ s1: Double, _ m1: Bytes, _ s2: Double, _ m2: Bytes) -> Bool {
-    s1 < s2 || (s1 == s2 && compareMembers(m1, m2) < 0)
-}
-
 /// A skiplist with spans (Redis's zskiplist) laid out in one flat array of 64-bit words, so a
 /// node's score and its levels share a cache line (one miss per step of a search, as Redis's
 /// pointer nodes) and the whole list is a value type: a snapshot's copy shares the arrays
@@ -227,6 +222,17 @@ struct SortedSetSkipList {
         words[t] = UInt64(freeNodes[lvl - 1])
         freeNodes[lvl - 1] = UInt32(t)
         return true
+    }
+
+    /// How many elements precede (score, member) in the order: the 0-based rank of that
+    /// element when it is present.
+    func rank(_ member: Bytes, _ score: Double) -> Int {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
+                findPredecessors(score, member, u.baseAddress!, r.baseAddress!)
+                return r[0]
+            }
+        }
     }
 
     /// How many leading elements satisfy `pred` (which must hold for a prefix of the order).

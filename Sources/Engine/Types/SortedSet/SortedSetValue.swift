@@ -89,7 +89,7 @@ public struct SortedSetValue: CollectionValue {
     /// 0-based rank in ascending order.
     public func rank(_ member: Bytes) -> Int? {
         guard let s = scores.get(member) else { return nil }
-        return list.countPrefix { precedes($0, $1, s, member) }
+        return list.rank(member, s)
     }
 
     /// The element at a 0-based ascending rank.
