@@ -164,6 +164,34 @@ struct SegmentedLogTests {
         }
     }
 
+    /// A segment still open (as after SIGKILL) ends in preallocated zeros: every record is read,
+    /// the zeros are unused space (not a torn tail), and a partial record written into them is
+    /// a torn tail that truncation removes with the zeros.
+    @Test func preallocatedSpaceAfterACrash() throws {
+        let dir = tempDir()
+        let log = try writeRecords(dir, count: 20)
+        defer { log.close() }
+        let seg = SegmentedLog.segments(in: dir)[0].path
+        var data = try Data(contentsOf: URL(fileURLWithPath: seg))
+        #expect(Int64(data.count) % SegmentedLog.preallocationChunk == 0)
+        let s = try LogScanner.scan(directory: dir)
+        #expect(s.records == 20 && s.lastSequence == 20 && s.tornTail == nil)
+        let end = try #require(s.unusedTail?.offset)
+        #expect(data[end...].allSatisfy { $0 == 0 } && data[end - 1] != 0)
+        // Half a record where the next one would go.
+        let half = LogRecord(sequence: 21, timestamp: 1, effects: [Effect(db: 0, "SET", "k", "v")]).encoded.prefix(20)
+        data.replaceSubrange(end..<(end + half.count), with: half)
+        let copy = tempDir()
+        let copied = copy + "/" + (seg as NSString).lastPathComponent
+        try data.write(to: URL(fileURLWithPath: copied))
+        let torn = try LogScanner.scan(directory: copy)
+        #expect(torn.records == 20 && torn.tornTail?.offset == end)
+        LogScanner.truncateTornTail(torn)
+        let again = try LogScanner.scan(directory: copy)
+        #expect(again.tornTail == nil && again.unusedTail == nil && again.records == 20)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copied)).count == end)
+    }
+
     @Test func corruptionInTheMiddleStopsWithFileAndOffset() throws {
         let dir = tempDir()
         let log = try writeRecords(dir, count: 10)

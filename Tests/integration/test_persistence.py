@@ -182,14 +182,20 @@ def test_torn_tail_is_truncated_and_mid_log_corruption_stops_startup(mnemo_facto
         c.set(f"k{i}", i)
     s.kill()
     seg = sorted(glob.glob(os.path.join(s.dir, "appendonlydir", "log-*.seg")))[-1]
-    size = os.path.getsize(seg)
-    # A torn last record: half of a record appended at the end.
-    with open(seg, "ab") as f:
+    # The segment ends in preallocated zeros: the records end where they stop.
+    with open(seg, "rb") as f:
+        data = f.read()
+    size = len(data.rstrip(b"\0"))
+    assert len(data) > size and len(data) % (1 << 20) == 0
+    # A torn last record: half of a record written where the next one would go.
+    with open(seg, "r+b") as f:
+        f.seek(size)
         f.write(b"\x40\x00\x00\x00\x12\x34")
     s.start()
     assert s.client().dbsize() == 50
     s.kill()
-    assert os.path.getsize(seg) == size
+    with open(seg, "rb") as f:
+        assert f.read().rstrip(b"\0") == data[:size]
     # Damage in the middle: start-up must refuse, naming file and offset.
     with open(seg, "r+b") as f:
         f.seek(size // 2)
@@ -215,13 +221,15 @@ def test_write_errors_refuse_writes_keep_reads_and_recover(mnemo_factory):
     c = s.client()
     c.set("before", "1")
     seg = sorted(glob.glob(os.path.join(s.dir, "appendonlydir", "log-*.seg")))[-1]
-    limit = os.path.getsize(seg) + 200
+    # The segment is preallocated ahead of the records: the limit bites when it must grow.
+    limit = os.path.getsize(seg)
     subprocess.run(["prlimit", f"--pid={s.pid}", f"--fsize={limit}:unlimited"], check=True)
     c2 = s.client(socket_timeout=2)
     # This write cannot become durable: its reply is held, never acknowledged (redis-py may
     # retry after the timeout and then see MISCONF).
+    big = b"x" * (limit + 1000)
     with pytest.raises((redis.TimeoutError, redis.ResponseError)):
-        c2.set("big", "x" * 1000)
+        c2.set("big", big)
     wait_until(lambda: c.info("persistence")["aof_last_write_status"] == "err", message="write error seen")
     with pytest.raises(redis.ResponseError, match="MISCONF"):
         c.set("refused", "1")
@@ -232,7 +240,7 @@ def test_write_errors_refuse_writes_keep_reads_and_recover(mnemo_factory):
     s.kill()
     s.start()
     c = s.client()
-    assert c.get("after") == b"2" and c.get("big") == b"x" * 1000
+    assert c.get("after") == b"2" and c.get("big") == big
 
 
 @pytest.mark.parametrize("mode", ["everysec", "no"])

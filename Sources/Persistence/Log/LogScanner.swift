@@ -24,6 +24,9 @@ public enum LogScanner {
         public var lastSequence: UInt64 = 0
         /// A torn tail: file, offset where the last complete record ends, bytes after it.
         public var tornTail: (file: String, offset: Int, bytes: Int)?
+        /// Preallocated space (zeros) after the last record of the last segment: where the
+        /// next record goes. Not damage; truncated at start-up like a torn tail, silently.
+        public var unusedTail: (file: String, offset: Int)?
         public var problem: Problem?
 
         public static func == (a: Summary, b: Summary) -> Bool {
@@ -85,22 +88,25 @@ public enum LogScanner {
                     summary.lastSequence = r.sequence
                     if r.sequence > after { try body?(r) }
                     offset += size
-                case .incomplete:
-                    guard isLast else {
-                        throw Problem(file: seg.path, offset: offset, reason: "record cut short before the end of a non-final segment")
+                case .incomplete, .corrupt:
+                    // Zeros from here on: space preallocated for records not written yet.
+                    if bytes[offset...].allSatisfy({ $0 == 0 }) {
+                        if isLast { summary.unusedTail = (seg.path, offset) }
+                        offset = bytes.count
+                        break
                     }
-                    summary.tornTail = (seg.path, offset, bytes.count - offset)
-                    offset = bytes.count
-                case .corrupt(let why):
-                    // A bad record that is the last thing written is a torn write, never acknowledged.
+                    // A bad or partial record that is the last thing written (nothing but zeros
+                    // after the end it declares) is a torn write, never acknowledged.
                     let declared = bytes.count - offset >= 4 ? Int(bytes.withUnsafeBytes { readLE($0, offset, UInt32.self) }) : 0
-                    let reachesEnd = offset + LogRecord.headerSize + declared >= bytes.count
-                    let zeros = bytes[offset...].allSatisfy { $0 == 0 }
-                    if isLast && (reachesEnd || zeros) {
+                    let declaredEnd = offset + LogRecord.headerSize + declared
+                    let onlyZerosAfter = declaredEnd >= bytes.count || bytes[declaredEnd...].allSatisfy { $0 == 0 }
+                    if isLast && onlyZerosAfter {
                         summary.tornTail = (seg.path, offset, bytes.count - offset)
                         offset = bytes.count
-                    } else {
+                    } else if case .corrupt(let why) = result {
                         throw Problem(file: seg.path, offset: offset, reason: why)
+                    } else {
+                        throw Problem(file: seg.path, offset: offset, reason: "record cut short before the end of a non-final segment")
                     }
                 }
             }
@@ -112,9 +118,13 @@ public enum LogScanner {
         try withoutActuallyEscaping(body) { b in _ = try scan(directory: directory, after: after, b) }
     }
 
-    /// Cuts a torn tail so appends continue from the last complete record.
+    /// Cuts a torn tail (or unused preallocated space) so appends continue from the last
+    /// complete record.
     public static func truncateTornTail(_ summary: Summary) {
-        guard let t = summary.tornTail else { return }
+        guard let t = summary.tornTail else {
+            if let u = summary.unusedTail { truncate(u.file, off_t(u.offset)) }
+            return
+        }
         if t.offset == 0 {
             unlink(t.file)
         } else {
