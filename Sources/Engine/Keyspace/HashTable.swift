@@ -18,11 +18,7 @@ public struct HashTable<Value> {
 
     public init() {}
 
-    @inlinable static func hash(_ key: Bytes) -> UInt64 {
-        var h = Hasher()
-        key.withUnsafeBytes { h.combine(bytes: $0) }
-        return UInt64(bitPattern: Int64(h.finalize()))
-    }
+    @inlinable static func hash(_ key: Bytes) -> UInt64 { KeyHash.hash(key) }
 
     @inline(__always) var mask: UInt64 { UInt64(heads.count - 1) }
 
@@ -224,5 +220,46 @@ extension Optional {
         let v = self
         self = nil
         return v
+    }
+}
+
+/// The keyed hash of every table: 64-bit multiply-mix over 8-byte words (the wyhash family),
+/// seeded at random per process so that collisions cannot be precomputed from outside. Keys
+/// are mostly short, and this costs a fraction of SipHash for them (Swift's `Hasher`).
+public enum KeyHash {
+    @usableFromInline static let seed: UInt64 = {
+        var g = SystemRandomNumberGenerator()
+        return g.next() | 1
+    }()
+    @usableFromInline static let p0: UInt64 = 0xa076_1d64_78bd_642f
+    @usableFromInline static let p1: UInt64 = 0xe703_7ed1_a0b4_28db
+    @usableFromInline static let p2: UInt64 = 0x8ebc_6af0_9c88_c6e3
+
+    @inlinable @inline(__always) static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let r = a.multipliedFullWidth(by: b)
+        return r.high ^ r.low
+    }
+
+    @inlinable public static func hash(_ key: Bytes) -> UInt64 {
+        key.withUnsafeBytes { p -> UInt64 in
+            let n = p.count
+            var h = seed ^ mix(UInt64(n) ^ p0, p1)
+            var i = 0
+            while i + 8 <= n {
+                h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self), p1)
+                i += 8
+            }
+            if i < n {
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                while i < n {
+                    tail |= UInt64(p[i]) << shift
+                    shift += 8
+                    i += 1
+                }
+                h = mix(h ^ tail, p2)
+            }
+            return mix(h ^ p0, p2 ^ seed)
+        }
     }
 }
