@@ -114,13 +114,7 @@ public enum RESPEncoder {
         let count = digits + (v < 0 ? 1 : 0)
         return [UInt8](unsafeUninitializedCapacity: count) { buf, n in
             if v < 0 { buf[0] = UInt8(ascii: "-") }
-            var x = magnitude
-            var i = count
-            repeat {
-                i -= 1
-                buf[i] = UInt8(48 + x % 10)
-                x /= 10
-            } while x > 0
+            ByteBuffer.storeDigits(magnitude, count: digits, at: buf.baseAddress! + (count - digits))
             n = count
         }
     }
@@ -141,19 +135,14 @@ public enum RESPEncoder {
             } else if d.isInfinite {
                 n = copy(d > 0 ? "inf" : "-inf", p)
             } else if d.magnitude < 1e17 && d == d.rounded(.towardZero) {
-                var v = UInt64(d.magnitude)
+                let v = UInt64(d.magnitude)
                 if d.sign == .minus {
                     p[0] = UInt8(ascii: "-")
                     n = 1
                 }
                 let digits = ByteBuffer.decimalCount(v)
-                var i = n + digits
-                n = i
-                repeat {
-                    i -= 1
-                    p[i] = UInt8(48 + v % 10)
-                    v /= 10
-                } while v > 0
+                ByteBuffer.storeDigits(v, count: digits, at: p + n)
+                n += digits
             } else {
                 n = Int(p.withMemoryRebound(to: CChar.self, capacity: 40) { mnemo_format_g17($0, 40, d) })
             }

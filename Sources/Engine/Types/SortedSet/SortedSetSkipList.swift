@@ -72,29 +72,41 @@ struct SortedSetSkipList {
         return l
     }
 
-    /// Walks down to the last node before (score, member) on every level: `update[i]` gets
-    /// that node, `rank[i]` its rank. This loop is where ZADD spends its time: it reads only
-    /// words (no retains), and a member's bytes only when the scores are equal.
+    /// Walks down from the header: on each level it moves forward while `advances(next, its
+    /// rank + 1, words)` holds, then tells `reached` the level, the node it stopped at and that
+    /// node's rank. Reads only words (no retains): ZADD spends its time in this loop.
+    @inline(__always)
+    private func descend(while advances: (Int32, Int, UnsafeBufferPointer<UInt64>) -> Bool,
+                         _ reached: (Int, Int32, Int) -> Void) -> Int {
+        words.withUnsafeBufferPointer { w in
+            var x: Int32 = 0
+            var r = 0
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                while true {
+                    let l = w[Self.levelWord(x, i)]
+                    let f = Self.forward(l)
+                    if f == 0 || !advances(f, r + Self.span(l), w) { break }
+                    r += Self.span(l)
+                    x = f
+                }
+                reached(i, x, r)
+            }
+            return r
+        }
+    }
+
+    /// The last node before (score, member) on every level goes to `update[i]`, its rank to
+    /// `rank[i]`. A member's bytes are compared only when the scores are equal.
     @inline(__always)
     private func findPredecessors(_ score: Double, _ member: Bytes, _ update: UnsafeMutablePointer<Int32>,
                                   _ rank: UnsafeMutablePointer<Int>) {
-        words.withUnsafeBufferPointer { w in
-            members.withUnsafeBufferPointer { m in
-                var x: Int32 = 0
-                var r = 0
-                for i in stride(from: level - 1, through: 0, by: -1) {
-                    while true {
-                        let l = w[Self.levelWord(x, i)]
-                        let f = Self.forward(l)
-                        if f == 0 { break }
-                        let fs = Double(bitPattern: w[Int(f)])
-                        if fs > score || (fs == score && compareMembers(m[Int(w[Int(f) + 2])], member) >= 0) { break }
-                        r += Self.span(l)
-                        x = f
-                    }
-                    rank[i] = r
-                    update[i] = x
-                }
+        members.withUnsafeBufferPointer { m in
+            _ = descend(while: { f, _, w in
+                let fs = Double(bitPattern: w[Int(f)])
+                return fs < score || (fs == score && compareMembers(m[Int(w[Int(f) + 2])], member) < 0)
+            }) { i, x, r in
+                rank[i] = r
+                update[i] = x
             }
         }
     }
@@ -237,40 +249,14 @@ struct SortedSetSkipList {
 
     /// How many leading elements satisfy `pred` (which must hold for a prefix of the order).
     func countPrefix(_ pred: (Double, Bytes) -> Bool) -> Int {
-        words.withUnsafeBufferPointer { w in
-            var x: Int32 = 0
-            var r = 0
-            for i in stride(from: level - 1, through: 0, by: -1) {
-                while true {
-                    let l = w[Self.levelWord(x, i)]
-                    let f = Self.forward(l)
-                    if f == 0 || !pred(Double(bitPattern: w[Int(f)]), members[Int(w[Int(f) + 2])]) { break }
-                    r += Self.span(l)
-                    x = f
-                }
-            }
-            return r
-        }
+        descend(while: { f, _, w in pred(Double(bitPattern: w[Int(f)]), members[Int(w[Int(f) + 2])]) }) { _, _, _ in }
     }
 
     /// The node at a 0-based rank (0 if out of range).
     func node(atRank rank: Int) -> Int32 {
         guard rank >= 0 && rank < count else { return 0 }
-        let target = rank + 1
-        return words.withUnsafeBufferPointer { w in
-            var x: Int32 = 0
-            var traversed = 0
-            for i in stride(from: level - 1, through: 0, by: -1) {
-                while true {
-                    let l = w[Self.levelWord(x, i)]
-                    let f = Self.forward(l)
-                    if f == 0 || traversed + Self.span(l) > target { break }
-                    traversed += Self.span(l)
-                    x = f
-                }
-                if traversed == target { return x }
-            }
-            return 0
-        }
+        var node: Int32 = 0
+        let reached = descend(while: { _, position, _ in position <= rank + 1 }) { _, x, _ in node = x }
+        return reached == rank + 1 ? node : 0
     }
 }
