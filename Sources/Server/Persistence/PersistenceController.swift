@@ -117,22 +117,14 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         if changed.count > 10_000 || changed.isEmpty {
             globalPending = lastSequence
         } else {
-            for (db, key) in changed { pendingKeys[PendingKey(db: db, key: key)] = lastSequence }
+            for (db, key) in changed { pendingKeys.mark(db, key, lastSequence) }
         }
         engine.changedKeys.removeAll(keepingCapacity: true)
         return lastSequence
     }
 
     /// Keys with a write whose record may not be durable yet, and that record's sequence.
-    struct PendingKey: Hashable {
-        let db: Int
-        let key: Bytes
-        func hash(into h: inout Hasher) {
-            h.combine(db)
-            key.withUnsafeBytes { h.combine(bytes: $0) }
-        }
-    }
-    private var pendingKeys: [PendingKey: UInt64] = [:]
+    private var pendingKeys = KeySequences()
     /// A record whose changed keys were not tracked one by one: every read waits for it.
     private var globalPending: UInt64 = 0
 
@@ -160,7 +152,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         if spec.keySpecs.isEmpty || incomplete { return lastSequence }
         var b = globalPending > committed ? globalPending : 0
         for key in spec.keys(argv) {
-            if let s = pendingKeys[PendingKey(db: db, key: key)], s > committed, s > b { b = s }
+            if let s = pendingKeys.sequence(db, key), s > committed, s > b { b = s }
         }
         return b
     }
@@ -189,7 +181,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         guard !loading else { return }
         if let log, !pendingKeys.isEmpty {
             let committed = log.committed
-            pendingKeys = pendingKeys.filter { $0.value > committed }
+            pendingKeys.drop(through: committed)
         }
         if !snapshotInProgress {
             let now = Engine.wallClockMs() / 1000
