@@ -192,6 +192,22 @@ struct SegmentedLogTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: copied)).count == end)
     }
 
+    /// The log encodes records straight into its buffer: byte for byte the same as a record
+    /// built first (database switches, empty and long arguments included).
+    @Test func directEncodingMatchesTheRecord() {
+        let effects = [
+            Effect(db: 3, "SET", "k", ""), Effect(db: 3, "INCR", "counter"),
+            Effect(db: 12, ["HSET", "h", String(repeating: "f", count: 1234), "v"].map { Bytes($0) }),
+            Effect(db: 0, "DEL", "k"),
+        ]
+        var out: [UInt8] = [7, 7]
+        LogRecord.encode(sequence: 99, timestamp: -5, effects: effects, into: &out)
+        #expect(Array(out.dropFirst(2)) == LogRecord(sequence: 99, timestamp: -5, effects: effects).encoded)
+        let decoded = out.withUnsafeBytes { LogRecord.decode(UnsafeRawBufferPointer(rebasing: $0[2...]), at: 0) }
+        guard case .record(let r, let size) = decoded else { Issue.record("not decoded"); return }
+        #expect(size == out.count - 2 && r.sequence == 99 && (try? r.effects()) == effects)
+    }
+
     @Test func corruptionInTheMiddleStopsWithFileAndOffset() throws {
         let dir = tempDir()
         let log = try writeRecords(dir, count: 10)

@@ -32,30 +32,61 @@ public struct LogRecord: Equatable, Sendable {
 
     /// Builds an effects record, inserting SELECT where the database changes.
     public init(sequence: UInt64, timestamp: Int64, effects: [Effect]) {
-        let firstDB = effects.first?.db ?? 0
         var payload: [UInt8] = []
-        var current = firstDB
+        LogRecord.appendPayload(effects, to: &payload)
+        self.init(sequence: sequence, timestamp: timestamp, db: UInt32(effects.first?.db ?? 0), payload: payload)
+    }
+
+    /// Encodes an effects record straight onto `out` (the log's pending buffer): the same bytes
+    /// as `LogRecord(sequence:timestamp:effects:).encode(into:)` without building the payload
+    /// on its own first.
+    public static func encode(sequence: UInt64, timestamp: Int64, effects: [Effect], into out: inout [UInt8]) {
+        let start = out.count
+        appendHeader(length: 0, sequence: sequence, timestamp: timestamp, opcode: .effects,
+                     db: UInt32(effects.first?.db ?? 0), to: &out)
+        appendPayload(effects, to: &out)
+        writeLE(UInt32(out.count - start - headerSize), &out, at: start)
+        sealChecksum(&out, from: start)
+    }
+
+    /// The effects as RESP arrays, with `SELECT n` where the database changes.
+    static func appendPayload(_ effects: [Effect], to out: inout [UInt8]) {
+        var current = effects.first?.db ?? 0
         for e in effects {
             if e.db != current {
-                LogRecord.appendRESP([Bytes("SELECT"), Bytes(String(e.db))], to: &payload)
+                appendRESP([Bytes("SELECT"), Bytes(String(e.db))], to: &out)
                 current = e.db
             }
-            LogRecord.appendRESP(e.argv, to: &payload)
+            appendRESP(e.argv, to: &out)
         }
-        self.init(sequence: sequence, timestamp: timestamp, db: UInt32(firstDB), payload: payload)
     }
 
     static func appendRESP(_ argv: [Bytes], to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        out += Array(String(argv.count).utf8)
-        out += [13, 10]
+        appendLine(UInt8(ascii: "*"), argv.count, to: &out)
         for a in argv {
-            out.append(UInt8(ascii: "$"))
-            out += Array(String(a.count).utf8)
-            out += [13, 10]
+            appendLine(UInt8(ascii: "$"), a.count, to: &out)
             out += a
-            out += [13, 10]
+            out.append(13)
+            out.append(10)
         }
+    }
+
+    /// `<prefix><n>\r\n` without building a string for the number.
+    @inline(__always) static func appendLine(_ prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
+        out.append(prefix)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for any Int
+        withUnsafeMutableBytes(of: &digits) { d in
+            var i = d.count
+            var v = UInt(n)
+            repeat {
+                i -= 1
+                d[i] = UInt8(48 + v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[i...]))
+        }
+        out.append(13)
+        out.append(10)
     }
 
     /// The effects, with their databases resolved.
@@ -103,13 +134,24 @@ public struct LogRecord: Equatable, Sendable {
     public func encode(into out: inout [UInt8]) {
         let start = out.count
         out.reserveCapacity(start + LogRecord.headerSize + payload.count)
-        appendLE(UInt32(payload.count), &out)
+        LogRecord.appendHeader(length: payload.count, sequence: sequence, timestamp: timestamp, opcode: opcode, db: db, to: &out)
+        out += payload
+        LogRecord.sealChecksum(&out, from: start)
+    }
+
+    /// The header with a zero CRC (see `sealChecksum`).
+    static func appendHeader(length: Int, sequence: UInt64, timestamp: Int64, opcode: Opcode, db: UInt32,
+                             to out: inout [UInt8]) {
+        appendLE(UInt32(length), &out)
         appendLE(UInt32(0), &out)  // CRC placeholder
         appendLE(sequence, &out)
         appendLE(UInt64(bitPattern: timestamp), &out)
         out.append(opcode.rawValue)
         appendLE(db, &out)
-        out += payload
+    }
+
+    /// Fills in the CRC of the record that starts at `start` and ends at the end of `out`.
+    static func sealChecksum(_ out: inout [UInt8], from start: Int) {
         let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
         writeLE(crc, &out, at: start + 4)
     }

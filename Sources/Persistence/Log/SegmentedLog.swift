@@ -212,7 +212,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         guard expected == _lastAppended else { throw LogAppendError.conflict(expected: expected, actual: _lastAppended) }
         let seq = _lastAppended + 1
         let before = pending.count
-        LogRecord(sequence: seq, timestamp: timestamp, effects: effects).encode(into: &pending)
+        LogRecord.encode(sequence: seq, timestamp: timestamp, effects: effects, into: &pending)
         _sizeSinceDiscard += Int64(pending.count - before)
         _lastAppended = seq
         pendingLast = seq
