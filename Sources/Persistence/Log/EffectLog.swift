@@ -13,6 +13,9 @@ public protocol EffectLog: AnyObject {
     /// Writes and syncs what is pending on the caller's thread if no one else is (else wakes
     /// the writer); replies waiting for it are released before it returns.
     func writeHere()
+    /// Wakes the writer for what is pending (after appends with `wake: false` on a thread that
+    /// must not wait for the disk itself).
+    func wake()
     /// The last sequence appended (not necessarily durable).
     var lastAppended: UInt64 { get }
     /// Every record up to this sequence is durable.

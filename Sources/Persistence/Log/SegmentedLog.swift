@@ -293,6 +293,12 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         writeTaken(here: true)
     }
 
+    public func wake() {
+        lock.lock()
+        lock.signal()
+        lock.unlock()
+    }
+
     private func writerLoop() {
         while true {
             lock.lock()

@@ -158,7 +158,12 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
                 defer { b = nil }
                 return b
             }) else { return }
+            // Records of the batches queued on the engine form one group commit.
+            let persistence = self.server.persistence
+            persistence?.deferWake = true
             self.execute(batch, channel)
+            persistence?.deferWake = false
+            if let log = persistence?.takeDeferredWake() { self.server.wakeLogAfterQueuedBatches(log) }
         }
     }
 
