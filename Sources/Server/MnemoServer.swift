@@ -332,19 +332,13 @@ public final class MnemoServer: @unchecked Sendable {
         }
     }
 
-    /// Engine loop only: a log wake-up is queued behind the batches already handed over.
-    private var engineWakeQueued = false
+    private lazy var engineLogWake = CoalescedTask(loop: engineLoop)
 
     /// On the engine loop: wakes the log writer once the batches queued on this loop so far
     /// have run, so they share one group commit (instead of the first record of the first
     /// batch starting an fsync that the rest then wait behind).
     func wakeLogAfterQueuedBatches(_ log: EffectLog) {
-        if engineWakeQueued { return }
-        engineWakeQueued = true
-        engineLoop.execute {
-            self.engineWakeQueued = false
-            log.wake()
-        }
+        engineLogWake.schedule { log.wake() }
     }
 
     /// Runs `body` on the engine loop after `delay`, holding the engine.

@@ -20,21 +20,18 @@ final class HeldReplies: @unchecked Sendable {
     }
     private let state = NIOLockedValueBox(State())
 
-    init(loop: EventLoop) { self.loop = loop }
+    init(loop: EventLoop) {
+        self.loop = loop
+        logWrite = CoalescedTask(loop: loop)
+    }
 
-    /// Loop-only: a log wake-up is queued behind this tick's I/O.
-    private var wakeQueued = false
+    private let logWrite: CoalescedTask
 
     /// On the loop: writes the log once this tick's reads are all handled (NIO runs queued
     /// tasks after the tick's I/O), so every client served in the tick shares one fsync, as
     /// Redis writes and fsyncs once before its event loop sleeps (see `EffectLog.writeHere`).
     func wakeAtEndOfTick(_ log: EffectLog) {
-        if wakeQueued { return }
-        wakeQueued = true
-        loop.execute {
-            self.wakeQueued = false
-            log.writeHere()
-        }
+        logWrite.schedule { log.writeHere() }
     }
 
     /// On the log's thread: the log is durable up to `sequence`.
@@ -81,5 +78,25 @@ final class HeldReplies: @unchecked Sendable {
         let empty = items.isEmpty
         state.withLockedValue { $0.armed = !empty }
         for r in ready { r.session.arrive(r.ticket, r.item) }
+    }
+}
+
+/// Runs a task once behind the tasks already queued on a loop, however many times it is asked
+/// for before it runs (one log write or wake-up for a whole tick's worth of batches).
+final class CoalescedTask: @unchecked Sendable {
+    private let loop: EventLoop
+    /// Loop-only.
+    private var queued = false
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    /// On the loop.
+    func schedule(_ body: @escaping () -> Void) {
+        if queued { return }
+        queued = true
+        loop.execute {
+            self.queued = false
+            body()
+        }
     }
 }
