@@ -108,15 +108,25 @@ public enum RESPEncoder {
     }
 
     /// The decimal text of an integer as bytes (no String in between).
-    public static func integerBytes(_ v: Int64) -> [UInt8] {
-        let magnitude = v.magnitude
-        let digits = ByteBuffer.decimalCount(magnitude)
-        let count = digits + (v < 0 ? 1 : 0)
-        return [UInt8](unsafeUninitializedCapacity: count) { buf, n in
-            if v < 0 { buf[0] = UInt8(ascii: "-") }
-            ByteBuffer.storeDigits(magnitude, count: digits, at: buf.baseAddress! + (count - digits))
-            n = count
+    public static func integerBytes(_ v: Int64) -> [UInt8] { withIntegerText(v) { Array($0) } }
+
+    /// Calls `body` with the decimal text of `v`, written on the stack.
+    @inline(__always)
+    public static func withIntegerText<R>(_ v: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
+            let n = writeDecimal(v.magnitude, negative: v < 0, at: buf.baseAddress!)
+            return body(UnsafeBufferPointer(start: buf.baseAddress!, count: n))
         }
+    }
+
+    /// Writes `-` (if `negative`) and the digits of `magnitude` at `p`; returns the length.
+    @inline(__always)
+    static func writeDecimal(_ magnitude: UInt64, negative: Bool, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        if negative { p[0] = UInt8(ascii: "-") }
+        let sign = negative ? 1 : 0
+        let digits = ByteBuffer.decimalCount(magnitude)
+        ByteBuffer.storeDigits(magnitude, count: digits, at: p + sign)
+        return sign + digits
     }
 
     /// The same text as bytes.
@@ -135,14 +145,7 @@ public enum RESPEncoder {
             } else if d.isInfinite {
                 n = copy(d > 0 ? "inf" : "-inf", p)
             } else if d.magnitude < 1e17 && d == d.rounded(.towardZero) {
-                let v = UInt64(d.magnitude)
-                if d.sign == .minus {
-                    p[0] = UInt8(ascii: "-")
-                    n = 1
-                }
-                let digits = ByteBuffer.decimalCount(v)
-                ByteBuffer.storeDigits(v, count: digits, at: p + n)
-                n += digits
+                n = writeDecimal(UInt64(d.magnitude), negative: d.sign == .minus, at: p)
             } else {
                 n = Int(p.withMemoryRebound(to: CChar.self, capacity: 40) { mnemo_format_g17($0, 40, d) })
             }

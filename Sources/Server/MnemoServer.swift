@@ -564,8 +564,7 @@ protocol PersistenceHooks: AnyObject {
     func configChanged(_ names: [String]) throws
     func cron()
     func shutdown(save: Bool?)
-    /// Set while an I/O loop runs a batch inline: appends leave the log's writer asleep.
-    var deferWake: Bool { get set }
-    /// The log to write at the end of the tick, if the inline batch appended anything.
-    func takeDeferredWake() -> EffectLog?
+    /// Runs a batch with the log's writer left asleep by its appends; returns the log to
+    /// write or wake afterwards (nil if nothing was appended), so batches form one group commit.
+    func deferringWake<R>(_ body: () -> R) -> (R, EffectLog?)
 }

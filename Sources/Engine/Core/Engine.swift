@@ -76,7 +76,7 @@ public final class Engine {
     }
 
     public func register(_ specs: [CommandSpec]) {
-        for spec in specs { table.add(spec) }
+        table.add(specs)
     }
 
     /// Removes a command (MODULE UNLOAD takes back a module's commands).

@@ -7,10 +7,18 @@ public struct CommandTable: @unchecked Sendable {
     public private(set) var nextID = 0
 
     public init(_ specs: [CommandSpec]) {
-        for s in specs { add(s) }
+        add(specs)
     }
 
-    public mutating func add(_ spec: CommandSpec) {
+    public mutating func add(_ spec: CommandSpec) { add([spec]) }
+
+    /// Adds several commands; the name index is rebuilt once for all of them.
+    public mutating func add(_ specs: [CommandSpec]) {
+        for s in specs { insert(s) }
+        index = CommandIndex(commands)
+    }
+
+    private mutating func insert(_ spec: CommandSpec) {
         precondition(commands[spec.name] == nil, "command \(spec.name) declared twice")
         var s = spec
         s.stats = CommandStatsBox()
@@ -24,7 +32,6 @@ public struct CommandTable: @unchecked Sendable {
             return c
         }
         commands[spec.name] = s
-        index = CommandIndex(commands)
     }
 
     public mutating func remove(_ name: String) {

@@ -8,7 +8,8 @@ public protocol EffectLog: AnyObject {
     /// sequence); returns the new record's sequence. Throws `LogAppendError.conflict` if the
     /// log has moved on (another writer appended first).
     /// `wake: false` leaves the writer asleep: a caller appending many records in a row (one
-    /// event-loop tick's clients) then calls `writeHere` once, so they form one group commit.
+    /// event-loop tick's clients, or the batches queued on the engine) then calls `writeHere`
+    /// or `wake` once, so they form one group commit.
     func append(_ effects: [Effect], timestamp: Int64, after expected: UInt64, wake: Bool) throws -> UInt64
     /// Writes and syncs what is pending on the caller's thread if no one else is (else wakes
     /// the writer); replies waiting for it are released before it returns.

@@ -1,4 +1,5 @@
 import Engine
+import RESP
 
 /// One atomic log record: the effects of one command, EXEC, script or module call.
 ///
@@ -74,17 +75,7 @@ public struct LogRecord: Equatable, Sendable {
     /// `<prefix><n>\r\n` without building a string for the number.
     @inline(__always) static func appendLine(_ prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
         out.append(prefix)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for any Int
-        withUnsafeMutableBytes(of: &digits) { d in
-            var i = d.count
-            var v = UInt(n)
-            repeat {
-                i -= 1
-                d[i] = UInt8(48 + v % 10)
-                v /= 10
-            } while v > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[i...]))
-        }
+        RESPEncoder.withIntegerText(Int64(n)) { out.append(contentsOf: $0) }
         out.append(13)
         out.append(10)
     }

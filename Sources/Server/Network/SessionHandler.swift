@@ -1,6 +1,7 @@
 import Engine
 import NIOConcurrencyHelpers
 import NIOCore
+import Persistence
 import PubSub
 import RESP
 
@@ -159,11 +160,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
                 return b
             }) else { return }
             // Records of the batches queued on the engine form one group commit.
-            let persistence = self.server.persistence
-            persistence?.deferWake = true
-            self.execute(batch, channel)
-            persistence?.deferWake = false
-            if let log = persistence?.takeDeferredWake() { self.server.wakeLogAfterQueuedBatches(log) }
+            let (_, logToWake) = self.deferringLogWake { self.execute(batch, channel) }
+            if let logToWake { self.server.wakeLogAfterQueuedBatches(logToWake) }
         }
     }
 
@@ -182,17 +180,20 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
         let batch = pending
         pending = []
-        let persistence = server.persistence
-        persistence?.deferWake = true
-        let sendNow = execute(batch, channel, inline: true)
-        persistence?.deferWake = false
-        let logToWake = persistence?.takeDeferredWake()
+        let (sendNow, logToWake) = deferringLogWake { execute(batch, channel, inline: true) }
         server.engineMutex.unlock()
         if let logToWake { held.wakeAtEndOfTick(logToWake) }
         if let (ticket, item, barrier) = sendNow {
             if barrier == 0 { arrive(ticket, item) } else { held.hold(barrier, self, ticket, item) }
         }
         return true
+    }
+
+    /// Holding the engine: runs a batch whose appends leave the log's writer asleep; returns
+    /// the log to write or wake once the batch (and those queued with it) are done.
+    private func deferringLogWake<R>(_ body: () -> R) -> (R, EffectLog?) {
+        guard let persistence = server.persistence else { return (body(), nil) }
+        return persistence.deferringWake(body)
     }
 
     /// Where this loop keeps replies until they are durable.

@@ -92,16 +92,17 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     // MARK: EffectSink
 
-    /// Set while an I/O loop runs a batch inline: its appends wake the log's writer at the end
-    /// of the loop's tick (`takeDeferredWake`), after every client it read this tick appended.
-    var deferWake = false
+    /// Set while a batch runs under `deferringWake`: appends leave the log's writer asleep.
+    private var deferWake = false
     private var wakePending = false
 
-    /// The log to wake once the current tick is done, if the inline batch appended anything.
-    func takeDeferredWake() -> EffectLog? {
-        guard wakePending else { return nil }
+    func deferringWake<R>(_ body: () -> R) -> (R, EffectLog?) {
+        deferWake = true
+        let r = body()
+        deferWake = false
+        guard wakePending else { return (r, nil) }
         wakePending = false
-        return log
+        return (r, log)
     }
 
     func append(_ effects: [Effect]) -> UInt64 {

@@ -111,13 +111,28 @@ struct SortedSetSkipList {
         }
     }
 
+    /// Stack space for a search's path: the predecessor on every level and its rank.
+    @inline(__always)
+    private static func withSearchPath<R>(_ body: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxLevel) { u in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: maxLevel) { r in body(u.baseAddress!, r.baseAddress!) }
+        }
+    }
+
+    /// Points the backward link of the node after a changed one (`next`, 0 if none) at `back`;
+    /// with no node after it, `back` becomes the tail.
+    @inline(__always)
+    private static func linkBackward(_ w: UnsafeMutableBufferPointer<UInt64>, next: Int32, to back: Int32, tail: inout Int32) {
+        if next == 0 {
+            tail = back
+        } else {
+            w[Int(next) + 1] = (w[Int(next) + 1] & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: back))
+        }
+    }
+
     /// Inserts a member that is not present.
     mutating func insert(_ member: Bytes, _ score: Double) {
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
-                insert(member, score, update: u.baseAddress!, rank: r.baseAddress!)
-            }
-        }
+        Self.withSearchPath { insert(member, score, update: $0, rank: $1) }
     }
 
     private mutating func allocate(levels lvl: Int, member: Bytes, score: Double) -> Int32 {
@@ -173,12 +188,7 @@ struct SortedSetSkipList {
                 for i in lvl..<level { w[Self.levelWord(update[i], i)] &+= 1 << 32 }
             }
             w[Int(x) + 1] |= UInt64(UInt32(bitPattern: update[0]))
-            let f0 = Self.forward(w[Self.levelWord(x, 0)])
-            if f0 != 0 {
-                w[Int(f0) + 1] = (w[Int(f0) + 1] & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: x))
-            } else {
-                newTail = x
-            }
+            Self.linkBackward(w, next: Self.forward(w[Self.levelWord(x, 0)]), to: x, tail: &newTail)
         }
         tail = newTail
         count += 1
@@ -187,11 +197,7 @@ struct SortedSetSkipList {
     /// Removes the member with this score; false if it is not there.
     @discardableResult
     mutating func remove(_ member: Bytes, _ score: Double) -> Bool {
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
-                remove(member, score, update: u.baseAddress!, rank: r.baseAddress!)
-            }
-        }
+        Self.withSearchPath { remove(member, score, update: $0, rank: $1) }
     }
 
     private mutating func remove(_ member: Bytes, _ score: Double, update: UnsafeMutablePointer<Int32>, rank: UnsafeMutablePointer<Int>) -> Bool {
@@ -212,13 +218,8 @@ struct SortedSetSkipList {
                     w[ui] = u &- (1 << 32)
                 }
             }
-            let back = w[t + 1] & 0xFFFF_FFFF
-            let f0 = Self.forward(w[Self.levelWord(target, 0)])
-            if f0 != 0 {
-                w[Int(f0) + 1] = (w[Int(f0) + 1] & ~0xFFFF_FFFF) | back
-            } else {
-                newTail = Int32(truncatingIfNeeded: back)
-            }
+            let back = Int32(truncatingIfNeeded: w[t + 1] & 0xFFFF_FFFF)
+            Self.linkBackward(w, next: Self.forward(w[Self.levelWord(target, 0)]), to: back, tail: &newTail)
         }
         tail = newTail
         while self.level > 1 && Self.forward(words[Self.levelWord(0, self.level - 1)]) == 0 { self.level -= 1 }
@@ -239,11 +240,9 @@ struct SortedSetSkipList {
     /// How many elements precede (score, member) in the order: the 0-based rank of that
     /// element when it is present.
     func rank(_ member: Bytes, _ score: Double) -> Int {
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { u in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { r in
-                findPredecessors(score, member, u.baseAddress!, r.baseAddress!)
-                return r[0]
-            }
+        Self.withSearchPath { update, rank in
+            findPredecessors(score, member, update, rank)
+            return rank[0]
         }
     }
 
