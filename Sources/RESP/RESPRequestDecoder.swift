@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -85,66 +90,104 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         while true {
             if remainingArgs == 0 {
                 guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-                if first == UInt8(ascii: "*") {
-                    guard let count = try readLengthLine(&buffer, tooLong: "too big mbulk count string") else { return nil }
-                    guard let n = count else { throw RESPProtocolError("invalid multibulk length") }
-                    if n > Int(Int32.max) { throw RESPProtocolError("invalid multibulk length") }
-                    if !authenticated && n > limits.unauthenticatedMaxArgs {
-                        throw RESPProtocolError("unauthenticated multibulk length")
-                    }
-                    if n <= 0 { continue }
-                    remainingArgs = n
-                    maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
-                    pendingArgs = []
-                    pendingArgs.reserveCapacity(min(n, 1024))
-                } else {
+                if first != UInt8(ascii: "*") {
                     guard let args = try readInline(&buffer) else { return nil }
                     if args.isEmpty { continue }
                     return args
                 }
             }
-            while remainingArgs > 0 {
-                if pendingBulkLength < 0 {
-                    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-                    if first != UInt8(ascii: "$") {
-                        throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
-                    }
-                    guard let length = try readLengthLine(&buffer, tooLong: "too big bulk count string") else { return nil }
-                    guard let len = length, len >= 0, len <= maxBulk else {
-                        throw RESPProtocolError("invalid bulk length")
-                    }
-                    if !authenticated && len > limits.unauthenticatedMaxBulk {
-                        throw RESPProtocolError("unauthenticated bulk length")
-                    }
-                    pendingBulkLength = len
-                }
-                guard buffer.readableBytes >= pendingBulkLength + 2 else { return nil }
-                let bytes = buffer.readBytes(length: pendingBulkLength)!
-                buffer.moveReaderIndex(forwardBy: 2)  // Redis does not check the trailing CRLF either
-                pendingArgs.append(bytes)
-                pendingBulkLength = -1
-                remainingArgs -= 1
+            // One pass over the readable bytes: the header (if not read yet) and every argument
+            // that is complete; the reader index moves once, past what was consumed.
+            let (consumed, state) = try buffer.withUnsafeReadableBytes { try readMultibulk($0) }
+            buffer.moveReaderIndex(forwardBy: consumed)
+            switch state {
+            case .incomplete: return nil
+            case .empty: continue
+            case .complete:
+                let args = pendingArgs
+                pendingArgs = []
+                return args
             }
-            let args = pendingArgs
-            pendingArgs = []
-            return args
         }
     }
 
-    /// Reads `<prefix><integer>\r\n`. Returns nil if incomplete, `.some(nil)` if not a valid integer.
-    private func readLengthLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> Int?? {
-        // One pass over the readable bytes: find the CR, parse what lies between prefix and CR.
-        let found: (consumed: Int, value: Int?)? = buffer.withUnsafeReadableBytes { raw in
-            guard let cr = raw.firstIndex(of: UInt8(ascii: "\r")) else { return nil }
-            guard cr + 1 < raw.count else { return nil }
-            return (cr + 2, RESPRequestDecoder.parseInt(UnsafeRawBufferPointer(rebasing: raw[1..<cr])))
+    private enum MultibulkState { case incomplete, empty, complete }
+
+    /// Reads from `raw` (starting at a `*` header when no request is under way) as far as the
+    /// bytes go; returns how many bytes it consumed. Redis's checks and error texts.
+    private mutating func readMultibulk(_ raw: UnsafeRawBufferPointer) throws -> (Int, MultibulkState) {
+        var pos = 0
+        if remainingArgs == 0 {
+            guard let (count, end) = Self.lengthLine(raw, at: 0) else {
+                if raw.count > limits.maxInlineLength { throw RESPProtocolError("too big mbulk count string") }
+                return (0, .incomplete)
+            }
+            guard let n = count, n <= Int(Int32.max) else { throw RESPProtocolError("invalid multibulk length") }
+            if !authenticated && n > limits.unauthenticatedMaxArgs {
+                throw RESPProtocolError("unauthenticated multibulk length")
+            }
+            if n <= 0 { return (end, .empty) }
+            remainingArgs = n
+            maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
+            pendingArgs = []
+            pendingArgs.reserveCapacity(min(n, 1024))
+            pos = end
         }
-        guard let found else {
-            if buffer.readableBytes > limits.maxInlineLength { throw RESPProtocolError(tooLong) }
-            return nil
+        while remainingArgs > 0 {
+            if pendingBulkLength < 0 {
+                guard pos < raw.count else { return (pos, .incomplete) }
+                let first = raw[pos]
+                if first != UInt8(ascii: "$") {
+                    throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
+                }
+                guard let (length, end) = Self.lengthLine(raw, at: pos) else {
+                    if raw.count - pos > limits.maxInlineLength { throw RESPProtocolError("too big bulk count string") }
+                    return (pos, .incomplete)
+                }
+                guard let len = length, len >= 0, len <= maxBulk else {
+                    throw RESPProtocolError("invalid bulk length")
+                }
+                if !authenticated && len > limits.unauthenticatedMaxBulk {
+                    throw RESPProtocolError("unauthenticated bulk length")
+                }
+                pendingBulkLength = len
+                pos = end
+            }
+            let len = pendingBulkLength
+            guard raw.count - pos >= len + 2 else { return (pos, .incomplete) }
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + len)])
+            pendingArgs.append(pendingArgs.isEmpty ? commandName(bytes) : [UInt8](bytes))
+            pos += len + 2  // Redis does not check the trailing CRLF either
+            pendingBulkLength = -1
+            remainingArgs -= 1
         }
-        buffer.moveReaderIndex(forwardBy: found.consumed)
-        return .some(found.value)
+        return (pos, .complete)
+    }
+
+    /// The last command name this connection sent: a pipeline repeats it, so the next request
+    /// shares its bytes instead of allocating its own.
+    private var lastName: [UInt8] = []
+
+    private mutating func commandName(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        if bytes.count == lastName.count,
+            lastName.withUnsafeBytes({ bytes.count == 0 || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+        {
+            return lastName
+        }
+        let name = [UInt8](bytes)
+        if name.count <= 32 { lastName = name }
+        return name
+    }
+
+    /// `<prefix><integer>\r\n` at `start`: the integer (nil if not valid) and the offset after
+    /// the line; nil if the line is not complete.
+    @inline(__always)
+    private static func lengthLine(_ raw: UnsafeRawBufferPointer, at start: Int) -> (Int?, Int)? {
+        var cr = start + 1
+        let n = raw.count
+        while cr < n && raw[cr] != UInt8(ascii: "\r") { cr += 1 }
+        guard cr + 1 < n else { return nil }
+        return (parseInt(UnsafeRawBufferPointer(rebasing: raw[(start + 1)..<cr])), cr + 2)
     }
 
     /// Redis's `string2ll`: no sign but '-', no leading zeros, no spaces.
@@ -179,6 +222,32 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             throw RESPProtocolError("unbalanced quotes in request")
         }
         return args
+    }
+}
+
+/// The server's decoder: every request complete in the buffer goes up the pipeline in one
+/// batch, so a pipelined read costs one channel read event, not one per request. A protocol
+/// error still lets the requests before it through first.
+public struct RESPBatchDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = [[[UInt8]]]
+    public var requests: RESPRequestDecoder
+
+    public init(_ requests: RESPRequestDecoder) { self.requests = requests }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        var batch: [[[UInt8]]] = []
+        do {
+            while let args = try requests.next(&buffer) { batch.append(args) }
+        } catch {
+            if !batch.isEmpty { context.fireChannelRead(wrapInboundOut(batch)) }
+            throw error
+        }
+        if !batch.isEmpty { context.fireChannelRead(wrapInboundOut(batch)) }
+        return .needMoreData
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
     }
 }
 

@@ -149,7 +149,7 @@ public final class MnemoServer: @unchecked Sendable {
             case "loglevel": logger.logLevel = MnemoServer.logLevel(config["loglevel"])
             case "requirepass", "acllog-max-len", "acl-pubsub-default": applyACLConfig([name])
             case "notify-keyspace-events", "client-output-buffer-limit": applyPubSubConfig()
-            case "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold": monitor.configure(config)
+            case "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold": configureMonitor()
             default: break
             }
         }
@@ -278,7 +278,7 @@ public final class MnemoServer: @unchecked Sendable {
                     let authFlag = AuthenticationFlag(!self.aclAuthRequired.withLockedValue { $0 })
                     var decoder = RESPRequestDecoder(limits: limits, flag: authFlag)
                     decoder.shared = self.sharedLimits
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPBatchDecoder(decoder)))
                     let session = SessionHandler(server: self, eventLoop: channel.eventLoop)
                     session.authFlag = authFlag
                     try channel.pipeline.syncOperations.addHandler(session)

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOTestUtils
 import Testing
 
@@ -85,5 +86,33 @@ struct RequestDecoderTests {
         let r = try Self.decodeAll("echo \"a\\x41\\n\" 'it\\'s'  \r\n")
         #expect(r == [["echo", "aA\n", "it's"]])
         #expect(try Self.decodeAll("\r\n   \r\nPING\n") == [["PING"]])
+    }
+}
+
+@Suite("RESP request decoder: shared command names", .timeLimit(.minutes(1)))
+struct CommandNameSharingTests {
+    @Test func aRepeatedNameIsSharedAndADifferentOneOfTheSameLengthIsNot() throws {
+        var d = RESPRequestDecoder()
+        var buf = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nPING\r\n$1\r\nx\r\n*1\r\n$4\r\nPONG\r\n*1\r\n$0\r\n\r\n")
+        let a = try #require(try d.next(&buf))
+        let b = try #require(try d.next(&buf))
+        let c = try #require(try d.next(&buf))
+        let e = try #require(try d.next(&buf))
+        #expect(a == [Array("PING".utf8)] && b == [Array("PING".utf8), Array("x".utf8)])
+        a[0].withUnsafeBufferPointer { x in b[0].withUnsafeBufferPointer { y in #expect(x.baseAddress == y.baseAddress) } }
+        #expect(c == [Array("PONG".utf8)])
+        #expect(e == [[]])
+    }
+
+    @Test func theBatchDecoderPassesEveryCompleteRequestAtOnceAndThenTheError() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPBatchDecoder(RESPRequestDecoder())))
+        try channel.writeInbound(ByteBuffer(string: "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nEC"))
+        let batch = try #require(try channel.readInbound(as: [[[UInt8]]].self))
+        #expect(batch == [[Array("PING".utf8)], [Array("GET".utf8), Array("k".utf8)]])
+        #expect(try channel.readInbound(as: [[[UInt8]]].self) == nil)
+        #expect(throws: RESPProtocolError("expected '$', got 'x'")) {
+            try channel.writeInbound(ByteBuffer(string: "HO\r\n*1\r\nx"))
+        }
+        #expect(try channel.readInbound(as: [[[UInt8]]].self) == [[Array("ECHO".utf8)]])
     }
 }

@@ -1,7 +1,9 @@
 #ifndef MNEMO_CSUPPORT_H
 #define MNEMO_CSUPPORT_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /// Hints the CPU to start loading the cache line at `p` (no fault if it is not mapped).
 /// The engine issues these for every key of a pipelined batch before running it, so the
@@ -11,6 +13,22 @@ static inline void mnemo_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); 
 /// `%.17g` of a double (Redis 7.0's reply format), without Swift's CVarArg boxing.
 static inline int mnemo_format_g17(char *buf, unsigned long size, double d) {
     return snprintf(buf, size, "%.17g", d);
+}
+
+/// The CPU's time-stamp counter (x86-64 TSC, arm64 virtual counter); CLOCK_MONOTONIC
+/// nanoseconds on other machines. Whether the counter is a usable clock is the caller's call.
+static inline uint64_t mnemo_cycles(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
 }
 
 #endif

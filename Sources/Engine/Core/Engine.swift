@@ -57,6 +57,8 @@ public final class Engine {
     public var pendingEffects: [Effect] = []
     /// Fixed time for the command being executed, so it is deterministic (ms since epoch).
     public private(set) var commandTime: Int64 = 0
+    /// Reads the time for `commandTime` (see CommandClock).
+    private var clock = CommandClock()
     /// Set while loading the log: effects are applied, not logged again.
     public var isReplaying = false
     /// Set by ACL: whether the client's user may run the command on any key it reads (Redis's
@@ -115,7 +117,7 @@ public final class Engine {
 
     /// Freezes the clock for one top-level execution (a command, an EXEC, a script).
     public func beginExecution() {
-        commandTime = Engine.wallClockMs()
+        commandTime = clock.wallClockMs()
         if !changedKeys.isEmpty { changedKeys.removeAll(keepingCapacity: true) }
     }
 
@@ -162,6 +164,8 @@ public final class Engine {
     public var onKeyChange: ((Int, Bytes) -> Void)?
     /// Told of every executed command and its duration in µs (SLOWLOG, latency monitor).
     public var onCommandTimed: ((CommandSpec, [Bytes], Client, Int64) -> Void)?
+    /// Commands that ran for less than this many microseconds are not reported to `onCommandTimed`.
+    public var commandTimingThreshold: Int64 = 0
 
     @inline(__always) public func keyChanged(_ db: Int, _ key: Bytes) {
         dirty += 1

@@ -228,7 +228,8 @@ public struct CommandDocs: Sendable {
 /// Per-command counters, updated in place on every call.
 public final class CommandStatsBox: @unchecked Sendable {
     public var calls: Int64 = 0
-    public var microseconds: Int64 = 0
+    public var nanoseconds: Int64 = 0
+    public var microseconds: Int64 { nanoseconds / 1000 }
     public var rejectedCalls: Int64 = 0
     public var failedCalls: Int64 = 0
     /// The spec's number in the command table (ACL command bitmaps index by it); -1 until added.
@@ -236,7 +237,7 @@ public final class CommandStatsBox: @unchecked Sendable {
     public init() {}
     public func reset() {
         calls = 0
-        microseconds = 0
+        nanoseconds = 0
         rejectedCalls = 0
         failedCalls = 0
     }

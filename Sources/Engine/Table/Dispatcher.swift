@@ -110,7 +110,7 @@ public final class Dispatcher {
         guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
         client.lastCommand = spec.fullName
-        let start = Engine.monotonicMicros()
+        let start = CommandClock.ticks()
         let reply: RESPValue
         var failed = false
         do {
@@ -123,13 +123,15 @@ public final class Dispatcher {
             failed = true
             reply = .error("ERR \(error)")
         }
-        let elapsed = Engine.monotonicMicros() - start
+        let elapsed = CommandClock.nanos(since: start)
         engine.stats.commandsProcessed += 1
         let st = spec.stats
         st.calls += 1
-        st.microseconds += elapsed
+        st.nanoseconds += elapsed
         if failed { st.failedCalls += 1 }
-        engine.onCommandTimed?(spec, argv, client, elapsed)
+        if elapsed / 1000 >= engine.commandTimingThreshold, let report = engine.onCommandTimed {
+            report(spec, argv, client, elapsed / 1000)
+        }
         return failed ? countError(reply) : reply
     }
 

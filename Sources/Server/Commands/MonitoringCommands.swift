@@ -38,6 +38,14 @@ final class CommandMonitor {
         trimSlowlog()
     }
 
+    /// The shortest run (microseconds) either the slowlog or the latency monitor records.
+    var reportThreshold: Int64 {
+        var t = Int64.max
+        if slowerThan >= 0 { t = slowerThan }
+        if latencyThresholdMs > 0 { t = min(t, latencyThresholdMs * 1000) }
+        return t
+    }
+
     func commandExecuted(_ spec: CommandSpec, _ argv: [Bytes], _ client: Client, micros: Int64) {
         if latencyThresholdMs > 0 && micros / 1000 >= latencyThresholdMs {
             addLatencySample(spec.flags.contains(.fast) ? "fast-command" : "command", ms: micros / 1000)
@@ -120,11 +128,16 @@ final class CommandMonitor {
 extension MnemoServer {
     /// Connects the command monitor to the Dispatcher's timing of each command.
     func installMonitoring() {
-        monitor.configure(config)
+        configureMonitor()
         engine.onCommandTimed = { [unowned self] spec, argv, client, micros in
             if self.engine.isReplaying { return }
             self.monitor.commandExecuted(spec, argv, client, micros: micros)
         }
+    }
+
+    func configureMonitor() {
+        monitor.configure(config)
+        engine.commandTimingThreshold = monitor.reportThreshold
     }
 
     static let monitoringDirectives: [ConfigDirective] = [

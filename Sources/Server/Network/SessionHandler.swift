@@ -20,7 +20,7 @@ enum Request {
 /// the batch to the engine; one batch per connection is in flight at a time, so replies stay
 /// in order and a busy pipeline naturally forms bigger batches.
 final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked Sendable {
-    typealias InboundIn = [Bytes]
+    typealias InboundIn = [[Bytes]]
     typealias OutboundOut = ByteBuffer
 
     private let server: MnemoServer
@@ -96,7 +96,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
-        pending.append(.command(unwrapInboundIn(data)))
+        for argv in unwrapInboundIn(data) { pending.append(.command(argv)) }
         if pending.count >= SessionHandler.maxPendingBeforePause && !readPaused {
             readPaused = true
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
