@@ -4,25 +4,37 @@ import RESP
 
 /// Pub/Sub on the engine: the registries, PUBLISH fan-out and keyspace notifications.
 ///
-/// Messages are not part of any batch: publishing puts them in an outbox, `seal` tags what is
-/// there with the durability barrier of the command that produced it, and `flush` hands them to
-/// `deliver` grouped by subscriber (one buffer list per subscriber, buffers shared between
-/// subscribers). Messages to the client whose command is running go into its own reply stream
-/// instead (`takeOwn`), so they come before that command's reply as in Redis.
+/// Messages are not part of any batch: publishing puts each in its subscriber's outbox (see
+/// `Outbox`), `seal` tags what the command that just ran put there with its durability barrier,
+/// and `flush` hands the outboxes to `deliver`, in the order they were first written. Messages
+/// to the client whose command is running go into its own reply stream instead (`takeOwn`), so
+/// they come before that command's reply as in Redis.
 public final class PubSubHub {
     public let registry = PubSubRegistry()
     public var notifyFlags: NotifyFlags = []
     let allocator = ByteBufferAllocator()
-    /// Sends messages to subscribers once `barrier` is durable: (client id, buffers in order).
-    public var deliver: (_ messages: [(Int64, [ByteBuffer])], _ barrier: UInt64) -> Void = { _, _ in }
+    /// One subscriber's messages: its client id, the barrier they wait for, the buffers in order.
+    public typealias Delivery = (client: Int64, barrier: UInt64, buffers: [ByteBuffer])
+    /// Sends messages to subscribers once each delivery's barrier is durable; a subscriber's
+    /// deliveries come in order.
+    public var deliver: (_ deliveries: [Delivery]) -> Void = { _ in }
     /// The client whose command is executing (its messages join its replies), or -1.
     public var executingClient: Int64 = -1
-    private var own: [(Int64, ByteBuffer)] = []
-    private var open: [(Int64, ByteBuffer)] = []
-    private var sealed: [(barrier: UInt64, items: [(Int64, ByteBuffer)])] = []
+    private var own: [ByteBuffer] = []
+    private var ownClient: Client?
+    /// Outboxes with messages, in the order they were first written since the last flush.
+    private var outboxes: [Outbox] = []
+    /// Those the running command wrote to.
+    private var touched: [Outbox] = []
+    /// Where small messages are encoded once before being copied into each outbox.
+    private var scratch2: ByteBuffer
+    private var scratch3: ByteBuffer
     public private(set) var messagesPublished: Int64 = 0
 
-    public init() {}
+    public init() {
+        scratch2 = allocator.buffer(capacity: 1024)
+        scratch3 = allocator.buffer(capacity: 1024)
+    }
 
     /// Attaches keyspace notifications to the engine's event hook.
     public func attach(to engine: Engine) {
@@ -42,26 +54,24 @@ public final class PubSubHub {
         }
     }
 
-    var hasPending: Bool { !open.isEmpty || !sealed.isEmpty }
+    var hasPending: Bool { !outboxes.isEmpty }
 
     /// PUBLISH: delivers to channel subscribers and matching pattern subscribers; returns how many got it.
     @discardableResult
     public func publish(_ channel: Bytes, _ message: Bytes) -> Int {
         var receivers = 0
         if let subs = registry.channels[channel] {
-            var encoded = EncodedMessage("message", channel: channel, payload: message, allocator: allocator)
-            for client in subs.values {
-                enqueue(client, encoded.buffer(for: client.resp))
-                receivers += 1
-            }
+            var encoded = EncodedMessage("message", channel: channel, payload: message)
+            resetScratch()
+            for client in subs.values { enqueue(&encoded, to: client) }
+            receivers += subs.count
         }
         if !registry.patterns.isEmpty {
             for (pattern, subs) in registry.patterns where Glob.match(pattern, channel) {
-                var encoded = EncodedMessage("pmessage", pattern: pattern, channel: channel, payload: message, allocator: allocator)
-                for client in subs.values {
-                    enqueue(client, encoded.buffer(for: client.resp))
-                    receivers += 1
-                }
+                var encoded = EncodedMessage("pmessage", pattern: pattern, channel: channel, payload: message)
+                resetScratch()
+                for client in subs.values { enqueue(&encoded, to: client) }
+                receivers += subs.count
             }
         }
         messagesPublished += 1
@@ -72,70 +82,85 @@ public final class PubSubHub {
     @discardableResult
     public func publishShard(_ channel: Bytes, _ message: Bytes) -> Int {
         guard let subs = registry.shardChannels[channel] else { return 0 }
-        var encoded = EncodedMessage("smessage", channel: channel, payload: message, allocator: allocator)
-        for client in subs.values { enqueue(client, encoded.buffer(for: client.resp)) }
+        var encoded = EncodedMessage("smessage", channel: channel, payload: message)
+        resetScratch()
+        for client in subs.values { enqueue(&encoded, to: client) }
         messagesPublished += 1
         return subs.count
     }
 
-    @inline(__always) private func enqueue(_ client: Client, _ buffer: ByteBuffer) {
+    private func enqueue(_ message: inout EncodedMessage, to client: Client) {
         if client.id == executingClient {
-            own.append((client.id, buffer))
-        } else {
-            open.append((client.id, buffer))
+            own.append(message.shared(for: client.resp, allocator: allocator))
+            ownClient = client
+            return
         }
+        let box = outbox(of: client)
+        if message.isLarge {
+            box.appendShared(message.shared(for: client.resp, allocator: allocator))
+        } else if client.resp == .resp3 {
+            if scratch3.readableBytes == 0 { message.encode(push: true, into: &scratch3) }
+            box.appendCopy(of: scratch3, allocator: allocator)
+        } else {
+            if scratch2.readableBytes == 0 { message.encode(push: false, into: &scratch2) }
+            box.appendCopy(of: scratch2, allocator: allocator)
+        }
+    }
+
+    /// The client's outbox, listed for this command (`touched`) and the next flush (`outboxes`).
+    private func outbox(of client: Client) -> Outbox {
+        let box: Outbox
+        if let b = client.pubsubOutbox {
+            box = unsafeDowncast(b, to: Outbox.self)
+        } else {
+            box = Outbox(client)
+            client.pubsubOutbox = box
+            outboxes.append(box)
+        }
+        if !box.touched { touched.append(box) }
+        return box
     }
 
     /// Messages for the executing client produced by its own command, to write before its reply.
     public func takeOwn(into out: inout ByteBuffer) {
         guard !own.isEmpty else { return }
-        for (_, b) in own {
-            var b = b
-            out.writeBuffer(&b)
-        }
+        for b in own { out.writeImmutableBuffer(b) }
         own.removeAll(keepingCapacity: true)
+        ownClient = nil
+    }
+
+    /// The scratch encodings belong to one message: cleared before each.
+    @inline(__always) private func resetScratch() {
+        if scratch2.readableBytes > 0 { scratch2.clear() }
+        if scratch3.readableBytes > 0 { scratch3.clear() }
     }
 
     /// Tags the messages produced since the last seal with the barrier of the command that produced them.
     public func seal(_ barrier: UInt64) {
-        guard !open.isEmpty else { return }
-        if let last = sealed.last, last.barrier == barrier {
-            sealed[sealed.count - 1].items.append(contentsOf: open)
-        } else {
-            sealed.append((barrier, open))
-        }
-        open.removeAll(keepingCapacity: true)
+        guard !touched.isEmpty else { return }
+        for box in touched { box.seal(barrier) }
+        touched.removeAll(keepingCapacity: true)
     }
 
-    /// Hands every sealed message to `deliver`; unsealed ones get `barrier` first.
+    /// Hands every outbox to `deliver`; messages not sealed yet get `barrier` first.
     public func flush(barrier: @autoclosure () -> UInt64) {
         if !own.isEmpty {
             // Not taken by the executing client's batch (e.g. produced outside one): send normally.
-            open.append(contentsOf: own)
-            own.removeAll()
-        }
-        if !open.isEmpty { seal(barrier()) }
-        guard !sealed.isEmpty else { return }
-        let groups = sealed
-        sealed.removeAll(keepingCapacity: true)
-        for group in groups {
-            deliver(PubSubHub.bySubscriber(group.items), group.barrier)
-        }
-    }
-
-    /// Groups messages per subscriber, keeping each subscriber's order.
-    static func bySubscriber(_ items: [(Int64, ByteBuffer)]) -> [(Int64, [ByteBuffer])] {
-        if items.count == 1 { return [(items[0].0, [items[0].1])] }
-        var index: [Int64: Int] = [:]
-        var out: [(Int64, [ByteBuffer])] = []
-        for (id, buf) in items {
-            if let i = index[id] {
-                out[i].1.append(buf)
-            } else {
-                index[id] = out.count
-                out.append((id, [buf]))
+            if let client = ownClient {
+                for b in own { outbox(of: client).appendShared(b) }
             }
+            own.removeAll()
+            ownClient = nil
         }
-        return out
+        if !touched.isEmpty { seal(barrier()) }
+        guard !outboxes.isEmpty else { return }
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(outboxes.count)
+        for box in outboxes {
+            for run in box.runs { deliveries.append((box.client.id, run.barrier ?? 0, run.buffers)) }
+            box.client.pubsubOutbox = nil
+        }
+        outboxes.removeAll(keepingCapacity: true)
+        deliver(deliveries)
     }
 }

@@ -11,7 +11,7 @@ final class PubSubFixture {
     let engine = Engine()
     let dispatcher: Dispatcher
     let hub = PubSubHub()
-    var delivered: [(barrier: UInt64, messages: [(Int64, [ByteBuffer])])] = []
+    var delivered: [PubSubHub.Delivery] = []
 
     init(notify: String = "") {
         dispatcher = Dispatcher(engine: engine)
@@ -19,7 +19,7 @@ final class PubSubFixture {
         dispatcher.insertGate(PubSubCommands.subscribedModeGate)
         hub.attach(to: engine)
         hub.notifyFlags = NotifyFlags(parsing: notify)!
-        hub.deliver = { [unowned self] m, b in self.delivered.append((b, m)) }
+        hub.deliver = { [unowned self] d in self.delivered.append(contentsOf: d) }
     }
 
     func client(_ resp: RESPVersion = .resp2) -> Client {
@@ -41,11 +41,26 @@ final class PubSubFixture {
     /// Text of every message delivered to `client`, in order.
     func received(_ c: Client) -> [String] {
         hub.flush(barrier: 0)
+        return delivered.filter { $0.client == c.id }.flatMap { Self.messages($0.buffers) }
+    }
+
+    /// Splits delivered buffers into messages (each an array or push of bulk strings).
+    static func messages(_ buffers: [ByteBuffer]) -> [String] {
+        var bytes: [UInt8] = []
+        for b in buffers { bytes += b.readableBytesView }
         var out: [String] = []
-        for d in delivered {
-            for (id, bufs) in d.messages where id == c.id {
-                for b in bufs { out.append(String(buffer: b)) }
-            }
+        var i = 0
+        func line() -> Int {
+            let start = i
+            while bytes[i] != 13 { i += 1 }
+            let n = Int(String(decoding: bytes[(start + 1)..<i], as: UTF8.self))!
+            i += 2
+            return n
+        }
+        while i < bytes.count {
+            let start = i
+            for _ in 0..<line() { i += line() + 2 }
+            out.append(String(decoding: bytes[start..<i], as: UTF8.self))
         }
         return out
     }
@@ -129,11 +144,23 @@ struct PubSubCommandTests {
         #expect(f.run(pub, "PUBLISH", "other", "x") == .integer(0))
         #expect(f.received(a) == ["*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n"])
         #expect(f.received(p) == [">4\r\n$8\r\npmessage\r\n$8\r\nn[a-z]w?\r\n$4\r\nnews\r\n$5\r\nhello\r\n"])
-        // One encoding per protocol, shared by the subscribers using it.
-        let buffers = f.delivered.flatMap { $0.messages }.filter { $0.0 == a.id || $0.0 == b.id }.map { $0.1[0] }
-        #expect(buffers.count == 2)
-        buffers[0].withUnsafeReadableBytes { x in
-            buffers[1].withUnsafeReadableBytes { y in #expect(x.baseAddress == y.baseAddress) }
+        // Small messages are copied into one buffer per subscriber; a large one is encoded
+        // once per protocol and shared by the subscribers using it.
+        f.delivered = []
+        let big = String(repeating: "x", count: 2000)
+        f.run(pub, "PUBLISH", "news", "small")
+        f.run(pub, "PUBLISH", "news", big)
+        f.run(pub, "PUBLISH", "news", "again")
+        #expect(f.received(a) == f.received(b))
+        #expect(f.received(a).count == 3)
+        let toA = f.delivered.first { $0.client == a.id }!.buffers
+        let toB = f.delivered.first { $0.client == b.id }!.buffers
+        #expect(toA.count == 3 && toB.count == 3)
+        toA[1].withUnsafeReadableBytes { x in
+            toB[1].withUnsafeReadableBytes { y in #expect(x.baseAddress == y.baseAddress) }
+        }
+        toA[0].withUnsafeReadableBytes { x in
+            toB[0].withUnsafeReadableBytes { y in #expect(x.baseAddress != y.baseAddress) }
         }
         #expect(f.run(pub, "PUBSUB", "NUMSUB", "news", "none") == .array([.bulk("news"), .integer(2), .bulk("none"), .integer(0)]))
         #expect(f.run(pub, "PUBSUB", "NUMPAT") == .integer(1))
@@ -170,8 +197,23 @@ struct PubSubCommandTests {
         f.hub.seal(0)
         f.hub.flush(barrier: 99)
         #expect(f.delivered.map(\.barrier) == [7, 0])
-        #expect(f.delivered[0].messages.count == 1 && f.delivered[0].messages[0].1.count == 2)
-        #expect(f.delivered[1].messages.map(\.0) == [c.id])
+        #expect(f.delivered[0].client == other.id && PubSubFixture.messages(f.delivered[0].buffers).count == 2)
+        #expect(f.delivered[1].client == c.id && PubSubFixture.messages(f.delivered[1].buffers).count == 1)
+    }
+
+    @Test func messagesOfCommandsWithDifferentBarriersGoOutSeparately() {
+        let f = PubSubFixture()
+        let s = f.client(), pub = f.client()
+        f.run(s, "SUBSCRIBE", "ch")
+        f.hub.seal(0)
+        for (text, barrier) in [("a", UInt64(5)), ("b", 6), ("c", 6), ("d", 2)] {
+            f.run(pub, "PUBLISH", "ch", text)
+            f.hub.seal(barrier)
+        }
+        f.hub.flush(barrier: 0)
+        #expect(f.delivered.map(\.barrier) == [5, 6, 2])
+        #expect(f.delivered.map { PubSubFixture.messages($0.buffers).count } == [1, 2, 1])
+        #expect(f.received(s).map { String(decoding: $0.utf8.dropLast(2).suffix(1), as: UTF8.self) } == ["a", "b", "c", "d"])
     }
 
     @Test func channelSpecsForACL() {

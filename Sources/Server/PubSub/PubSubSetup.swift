@@ -34,7 +34,7 @@ extension MnemoServer {
         dispatcher.insertGate(PubSubCommands.subscribedModeGate)
         resetHooks.append { [unowned hub] c in hub.registry.removeAll(c) }
         pubsubCounts = { [unowned hub] in (hub.registry.channels.count, hub.registry.patterns.count) }
-        hub.deliver = { [unowned self] messages, barrier in self.deliverMessages(messages, barrier: barrier) }
+        hub.deliver = { [unowned self] deliveries in self.deliverMessages(deliveries) }
         applyPubSubConfig()
     }
 
@@ -45,23 +45,23 @@ extension MnemoServer {
     }
 
     /// On the engine: gives each subscriber's session its messages, in order with its replies
-    /// (each gets a ticket now; the session writes tickets in order), once `barrier` is durable.
-    /// One hop per I/O event loop carries every session of that loop.
-    func deliverMessages(_ messages: [(Int64, [ByteBuffer])], barrier: UInt64) {
-        var byLoop: [ObjectIdentifier: (EventLoop, [(SessionHandler, UInt64, [ByteBuffer])])] = [:]
-        for (id, buffers) in messages {
-            guard let session = sessions[id] else { continue }
-            let ticket = session.takeTicket()
-            let key = ObjectIdentifier(session.eventLoop)
-            if byLoop[key] == nil { byLoop[key] = (session.eventLoop, []) }
-            byLoop[key]!.1.append((session, ticket, buffers))
+    /// (each delivery gets a ticket now; the session writes tickets in order), once the
+    /// delivery's barrier is durable. One hop per I/O event loop and barrier carries them all.
+    func deliverMessages(_ deliveries: [PubSubHub.Delivery]) {
+        var groups: [(loop: EventLoop, barrier: UInt64, items: [(SessionHandler, UInt64, [ByteBuffer])])] = []
+        for d in deliveries {
+            guard let session = sessions[d.client] else { continue }
+            let item = (session, session.takeTicket(), d.buffers)
+            if let g = groups.lastIndex(where: { $0.loop === session.eventLoop && $0.barrier == d.barrier }) {
+                groups[g].items.append(item)
+            } else {
+                groups.append((session.eventLoop, d.barrier, [item]))
+            }
         }
-        guard !byLoop.isEmpty else { return }
-        let groups = Array(byLoop.values)
-        whenDurable(barrier) {
-            for (loop, items) in groups {
-                loop.execute {
-                    for (session, ticket, buffers) in items { session.arrive(ticket, .messages(buffers)) }
+        for group in groups {
+            whenDurable(group.barrier) {
+                group.loop.execute {
+                    for (session, ticket, buffers) in group.items { session.arrive(ticket, .messages(buffers)) }
                 }
             }
         }
