@@ -59,6 +59,12 @@ public struct NotifyFlags: OptionSet, Sendable, Equatable {
         return s
     }
 
+    /// The event classes published at all (none without K or E).
+    public var publishedClasses: KeyspaceEventClass {
+        guard rawValue & (NotifyFlags.keyspace.rawValue | NotifyFlags.keyevent.rawValue) != 0 else { return [] }
+        return KeyspaceEventClass(rawValue: UInt16(truncatingIfNeeded: rawValue) & 0x7FF)
+    }
+
     /// Whether an event of `cls` is published at all.
     @inline(__always) public func publishes(_ cls: KeyspaceEventClass) -> Bool {
         rawValue & UInt32(cls.rawValue) != 0 && rawValue & (NotifyFlags.keyspace.rawValue | NotifyFlags.keyevent.rawValue) != 0

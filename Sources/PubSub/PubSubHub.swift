@@ -11,7 +11,10 @@ import RESP
 /// they come before that command's reply as in Redis.
 public final class PubSubHub {
     public let registry = PubSubRegistry()
-    public var notifyFlags: NotifyFlags = []
+    public var notifyFlags: NotifyFlags = [] {
+        didSet { engine?.keyspaceEventClasses = notifyFlags.publishedClasses }
+    }
+    private unowned(unsafe) var engine: Engine?
     let allocator = ByteBufferAllocator()
     /// One subscriber's messages: its client id, the barrier they wait for, the buffers in order.
     public typealias Delivery = (client: Int64, barrier: UInt64, buffers: [ByteBuffer])
@@ -38,7 +41,11 @@ public final class PubSubHub {
 
     /// Attaches keyspace notifications to the engine's event hook.
     public func attach(to engine: Engine) {
-        engine.onKeyspaceEvent = { [unowned self, unowned engine] cls, event, db, key in
+        self.engine = engine
+        engine.keyspaceEventClasses = notifyFlags.publishedClasses
+        // Called for enabled classes only (see `keyspaceEventClasses`); the hub and the engine
+        // live as long as the server, so no reference counting on this path.
+        engine.onKeyspaceEvent = { [unowned(unsafe) self, unowned(unsafe) engine] cls, event, db, key in
             guard self.notifyFlags.publishes(cls), !engine.isReplaying else { return }
             self.notifyKeyspaceEvent(event, db: db, key: key)
         }

@@ -354,27 +354,14 @@ public final class MnemoServer: @unchecked Sendable {
     /// Executes a batch of requests for one client on the engine loop. If a command blocks
     /// (BLPOP…), the rest of the batch is suspended until the client is served, times out or
     /// is unblocked; its replies then continue in order.
-    func process(_ batch: ArraySlice<Request>, client: Client, output: ByteBuffer) -> BatchResult {
+    func process(_ batch: ArraySlice<Request>, keyHashes: [UInt64]? = nil, client: Client, output: ByteBuffer) -> BatchResult {
         var out = output
         var close = false
         var barrier: UInt64 = 0
-        if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount >= 5) {
-            // Start loading the entries this batch will look up: the first argument is the key
-            // of most commands; later short arguments may be keys too (MSET, MGET, DEL…). A
-            // non-key costs one hash and a wasted hint; long arguments (values) are skipped.
-            engine.prefetch(db: client.db) { hashes in
-                for request in batch.prefix(64) {
-                    guard case .command(let argv) = request, argv.count > 1 else { continue }
-                    hashes.append(Database.hash(argv[1]))
-                    // Commands with several keys have at least five arguments (MSET k v k v…).
-                    var i = argv.count >= 5 ? 2 : argv.count
-                    while i < argv.count && i <= 32 {
-                        if argv[i].count <= 64 { hashes.append(Database.hash(argv[i])) }
-                        i += 1
-                    }
-                    if hashes.count >= 64 { break }
-                }
-            }
+        if let keyHashes {
+            engine.prefetch(db: client.db, keyHashes)
+        } else if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount >= 5) {
+            engine.prefetch(db: client.db) { MnemoServer.keyHashes(of: batch, into: &$0) }
         }
         var i = batch.startIndex
         while i < batch.endIndex {
@@ -419,6 +406,23 @@ public final class MnemoServer: @unchecked Sendable {
         }
         pubsubFlush()
         return BatchResult(output: out, close: close, barrier: barrier, suspended: false)
+    }
+
+    /// Hashes of what may be the keys of a batch, for `Engine.prefetch`: the first argument is
+    /// the key of most commands; later short arguments may be keys too (MSET, MGET, DEL…). A
+    /// non-key costs one hash and a wasted hint; long arguments (values) are skipped.
+    static func keyHashes<C: Collection>(of batch: C, into hashes: inout [UInt64]) where C.Element == Request {
+        for request in batch {
+            guard case .command(let argv) = request, argv.count > 1 else { continue }
+            hashes.append(Database.hash(argv[1]))
+            // Commands with several keys have at least five arguments (MSET k v k v…).
+            var i = argv.count >= 5 ? 2 : argv.count
+            while i < argv.count && i <= 32 {
+                if argv[i].count <= 64 { hashes.append(Database.hash(argv[i])) }
+                i += 1
+            }
+            if hashes.count >= 64 { break }
+        }
     }
 
     private func encodeReply(_ reply: RESPValue, for client: Client, into out: inout ByteBuffer) {

@@ -148,6 +148,12 @@ public final class Engine {
     }
     private var prefetchHashes: [UInt64] = []
 
+    /// `prefetch` with the hashes computed already (on the I/O loop that decoded the batch).
+    public func prefetch(db: Int, _ hashes: [UInt64]) {
+        if hashes.count < 2 { return }
+        hashes.withUnsafeBufferPointer { databases[db].prefetch($0) }
+    }
+
     /// Removes an expired key, logs it as DEL, counts it.
     public func expire(_ db: Int, _ key: Bytes) {
         databases[db].remove(key)
@@ -159,6 +165,8 @@ public final class Engine {
 
     /// Keyspace notifications hook (class, event name, db, key).
     public var onKeyspaceEvent: ((KeyspaceEventClass, String, Int, Bytes) -> Void)?
+    /// The classes `onKeyspaceEvent` is told of (`notify-keyspace-events`); others cost nothing.
+    public var keyspaceEventClasses: KeyspaceEventClass = []
 
     /// Hook for every change to a key (WATCH and keyspace notifications attach here).
     public var onKeyChange: ((Int, Bytes) -> Void)?

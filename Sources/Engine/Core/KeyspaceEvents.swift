@@ -19,7 +19,7 @@ extension Engine {
     /// Reports a keyspace event (Redis's `notifyKeyspaceEvent`); the pub/sub family delivers
     /// them to subscribers when `notify-keyspace-events` enables the class.
     @inline(__always) public func notify(_ cls: KeyspaceEventClass, _ event: String, db: Int, key: Bytes) {
-        onKeyspaceEvent?(cls, event, db, key)
+        if keyspaceEventClasses.rawValue & cls.rawValue != 0 { onKeyspaceEvent?(cls, event, db, key) }
     }
 }
 

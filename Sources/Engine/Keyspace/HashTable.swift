@@ -38,29 +38,29 @@ public struct HashTable<Value> {
 
     /// Prefetch stages for a batch of lookups (see `Database.prefetch`): the bucket head, then
     /// the first slot of the chain, then the key's and value's storage.
+    // The prefetch stages read the arrays through their element addresses: going through
+    // `withUnsafeBufferPointer` retains and releases both arrays at every step of every key.
     @inline(__always) func prefetchBucket(_ hash: UInt64) {
-        if heads.isEmpty { return }
-        heads.withUnsafeBufferPointer { mnemo_prefetch($0.baseAddress! + Int(hash & mask)) }
+        guard !heads.isEmpty, let h = heads._baseAddressIfContiguous else { return }
+        mnemo_prefetch(h + Int(hash & mask))
     }
 
     @inline(__always) func prefetchSlot(_ hash: UInt64) {
-        if heads.isEmpty { return }
-        let i = heads[Int(hash & mask)]
-        if i >= 0 { slots.withUnsafeBufferPointer { mnemo_prefetch($0.baseAddress! + Int(i)) } }
+        guard !heads.isEmpty, let h = heads._baseAddressIfContiguous, let s = slots._baseAddressIfContiguous else { return }
+        let i = h[Int(hash & mask)]
+        if i >= 0 { mnemo_prefetch(s + Int(i)) }
     }
 
     /// Reads the key's and the value's storage addresses straight from the slot's memory:
     /// going through the Swift values would retain them, an atomic write that stalls on the
     /// very cache miss being hidden. A wrong address is harmless (a prefetch never faults).
     @inline(__always) func prefetchKey(_ hash: UInt64) {
-        if heads.isEmpty { return }
-        let i = heads[Int(hash & mask)]
+        guard !heads.isEmpty, let h = heads._baseAddressIfContiguous, let s = slots._baseAddressIfContiguous else { return }
+        let i = h[Int(hash & mask)]
         if i < 0 { return }
-        slots.withUnsafeBufferPointer { p in
-            let slot = UnsafeRawPointer(p.baseAddress! + Int(i))
-            mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.keyOffset, as: UInt.self) & Self.addressBits))
-            mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.valueOffset, as: UInt.self) & Self.addressBits))
-        }
+        let slot = UnsafeRawPointer(s + Int(i))
+        mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.keyOffset, as: UInt.self) & Self.addressBits))
+        mnemo_prefetch(UnsafeRawPointer(bitPattern: slot.load(fromByteOffset: Self.valueOffset, as: UInt.self) & Self.addressBits))
     }
     static var keyOffset: Int { MemoryLayout<Slot>.offset(of: \Slot.key)! }
     static var valueOffset: Int { MemoryLayout<Slot>.offset(of: \Slot.value)! }

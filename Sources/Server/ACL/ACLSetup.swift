@@ -20,7 +20,8 @@ extension MnemoServer {
     func installACL() -> AccessControl {
         let acl = AccessControl(engine: engine)
         engine.register(ACLCommands.specs(acl))
-        dispatcher.insertGate(first: true) { [unowned acl] client, spec, argv in acl.gate(client, spec, argv) }
+        // Every command passes here: no reference counting (ACL lives as long as the server).
+        dispatcher.insertGate(first: true) { [unowned(unsafe) acl] client, spec, argv in acl.gate(client, spec, argv) }
         engine.aclFullKeyAccess = { [unowned acl] client, spec, argv in acl.hasFullKeyAccess(client, spec, argv) }
         authenticate = { [unowned acl] client, user, password in
             try acl.authenticate(client, user: user, password: password, object: "HELLO")

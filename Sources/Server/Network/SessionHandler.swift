@@ -150,6 +150,11 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         let channel = context.channel
         if pending.count <= SessionHandler.inlineBatchLimit && runInline(channel) { return }
         pending.reserveCapacity(16)
+        // The keys' hashes for the engine's prefetch are computed here, where the bytes are
+        // still in cache from decoding: the engine loop is the serial part.
+        var keyHashes: [UInt64] = []
+        keyHashes.reserveCapacity(min(64, pending.count))
+        MnemoServer.keyHashes(of: pending.prefix(64), into: &keyHashes)
         // The batch waits in `handoff` until the engine takes it, so that a script turning busy
         // meanwhile lets this thread take it back and answer -BUSY (see reclaimWhileScriptBusy).
         handoff.withLockedValue { $0 = pending }
@@ -160,7 +165,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
                 return b
             }) else { return }
             // Records of the batches queued on the engine form one group commit.
-            let (_, logToWake) = self.deferringLogWake { self.execute(batch, channel) }
+            let (_, logToWake) = self.deferringLogWake { self.execute(batch, keyHashes: keyHashes, channel) }
             if let logToWake { self.server.wakeLogAfterQueuedBatches(logToWake) }
         }
     }
@@ -203,10 +208,10 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     /// replies are returned instead, with the log sequence they wait for (0 = none), to be
     /// written or held by this loop after the engine is released.
     @discardableResult
-    private func execute(_ batch: [Request], _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
+    private func execute(_ batch: [Request], keyHashes: [UInt64]? = nil, _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
         // Refused at connect (protected mode): nothing it sent runs; the refusal closes it.
         if refused { return nil }
-        let result = server.process(batch[...], client: client, output: channel.allocator.buffer(capacity: 256))
+        let result = server.process(batch[...], keyHashes: keyHashes, client: client, output: channel.allocator.buffer(capacity: 256))
         if result.suspended {
             if result.output.readableBytes > 0 { sendPartial(result) }
             return nil

@@ -47,7 +47,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         self.server = server
         server.engine.effectSink = self
         server.engine.recordsEffects = false  // until the log opens
-        server.dispatcher.insertGate { [unowned self] client, spec, _ in self.gate(spec) }
+        // Every command passes here: no reference counting (the controller lives as long as the server).
+        server.dispatcher.insertGate { [unowned(unsafe) self] client, spec, _ in self.gate(spec) }
         server.persistenceInfo = { [unowned self] in self.info() }
         server.engine.register(DumpRestoreCommands.specs + commandSpecs())
         server.debugHandlers["reload"] = { [unowned self] ctx in try self.debugReload() }
