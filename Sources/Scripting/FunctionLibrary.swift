@@ -79,6 +79,8 @@ struct CachedScript {
     var flags: ScriptFlags
     /// Scripts without a shebang run in Redis's compatibility mode (no flags checked up front).
     var hasShebang: Bool
+    /// The compiled function's reference in the EVAL VM's registry.
+    var ref: Int32 = 0
 
     /// `#!lua [flags=a,b]` at the start of an EVAL script.
     static func parseShebang(_ body: Bytes) throws -> (flags: ScriptFlags, hasShebang: Bool, code: Bytes) {

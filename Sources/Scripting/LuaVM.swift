@@ -71,17 +71,22 @@ final class LuaVM {
         lua_setfield(L, api, "version_num")
         let status = lua_pcall(L, 1, 1, 0)
         precondition(status == LUA_OK, "sandbox prelude failed: \(lua_tostring(L, -1)?.text ?? "")")
-        for name in ["env", "storage", "handler", "libraryEnv"] {
-            lua_getfield(L, -1, name)
-            lua_setfield(L, LUA_REGISTRYINDEX_, "mnemo." + name)
+        for table in RegistryTable.allCases {
+            lua_getfield(L, -1, table.name)
+            registryRefs[table.rawValue] = luaL_ref(L, LUA_REGISTRYINDEX_)
         }
         lua_pop(L, 1)
-        // Compiled EVAL scripts, by SHA.
-        lua_newtable(L)
-        lua_setfield(L, LUA_REGISTRYINDEX_, "mnemo.scripts")
     }
 
-    func pushRegistry(_ name: String) { lua_getfield(L, LUA_REGISTRYINDEX_, "mnemo." + name) }
+    /// The prelude's tables, kept in the registry under integer references: every script run
+    /// fetches some of them, and an integer key costs no string building or hashing.
+    enum RegistryTable: Int, CaseIterable {
+        case env, storage, handler, libraryEnv
+        var name: String { "\(self)" }
+    }
+    private var registryRefs = [Int32](repeating: 0, count: RegistryTable.allCases.count)
+
+    func pushRegistry(_ table: RegistryTable) { lua_rawgeti(L, LUA_REGISTRYINDEX_, lua_Integer(registryRefs[table.rawValue])) }
 
     /// Compiles `code` as a chunk whose globals are `env` (pushed by `pushEnv`); leaves the
     /// function on the stack, or returns the compiler's message.
@@ -103,7 +108,7 @@ final class LuaVM {
     /// and the time hook. Leaves one result (or the error value) on the stack.
     func protectedCall(nargs: Int32) -> Int32 {
         let fnIndex = lua_gettop(L) - nargs
-        pushRegistry("handler")
+        pushRegistry(.handler)
         lua_insert(L, fnIndex)
         mnemo_set_count_hook(L, LuaVM.hookInterval)
         let status = mnemo_pcall(L, nargs, 1, fnIndex)
@@ -126,7 +131,7 @@ final class LuaVM {
             return 0
         }
         guard vm.run != nil else { return 0 }
-        if vm.host.busy.check(now: Engine.monotonicMicros()) {
+        if vm.host.busy.check() {
             lua_pusherrortable(L!, "ERR Script killed by user with SCRIPT KILL...")
             return 1
         }

@@ -21,11 +21,15 @@ public final class ScriptBusyState: @unchecked Sendable {
     }
 
     private let shared = NIOLockedValueBox(Shared())
-    // Engine-side copies, so the hook takes the lock only once the script is busy.
-    private var startMicros: Int64 = 0
-    private var thresholdMicros: Int64 = 0
+    // Engine-side state: the lock is taken to start and end a run, and by the hook only once
+    // the script is busy (then the I/O threads need the name, command and start time).
+    private var startTicks: UInt64 = 0
+    private var thresholdNanos: Int64 = 0
     private var markedBusy = false
     private var wroteMarked = false
+    private var name = ""
+    private var command: [Bytes] = []
+    private var isFunction = false
     /// Called on the engine when a script becomes busy (name, elapsed ms).
     var onBusy: ((String, Bool, Int64) -> Void)?
 
@@ -34,11 +38,13 @@ public final class ScriptBusyState: @unchecked Sendable {
     // MARK: engine side
 
     func begin(name: String, command: [Bytes], isFunction: Bool, thresholdMs: Int) {
-        startMicros = Engine.monotonicMicros()
-        thresholdMicros = Int64(thresholdMs) * 1000
+        startTicks = CommandClock.ticks()
+        thresholdNanos = Int64(thresholdMs) * 1_000_000
         markedBusy = false
         wroteMarked = false
-        let now = Engine.wallClockMs()
+        self.name = name
+        self.command = command
+        self.isFunction = isFunction
         shared.withLockedValue {
             $0.running = true
             $0.busy = false
@@ -46,22 +52,20 @@ public final class ScriptBusyState: @unchecked Sendable {
             $0.shutdown = false
             $0.wrote = false
             $0.isFunction = isFunction
-            $0.name = name
-            $0.command = command
-            $0.startMs = now
         }
     }
 
     /// Ends the run; returns whether it was killed, and whether for SHUTDOWN NOSAVE.
     @discardableResult
     func end() -> (killed: Bool, shutdown: Bool) {
-        shared.withLockedValue {
+        command = []
+        return shared.withLockedValue {
             let result = ($0.kill, $0.shutdown)
             $0.running = false
             $0.busy = false
             $0.kill = false
             $0.shutdown = false
-            $0.command = []
+            if markedBusy { $0.command = [] }
             return result
         }
     }
@@ -69,7 +73,7 @@ public final class ScriptBusyState: @unchecked Sendable {
     func markWrote() {
         if wroteMarked { return }
         wroteMarked = true
-        shared.withLockedValue { $0.wrote = true }
+        if markedBusy { shared.withLockedValue { $0.wrote = true } }
     }
 
     func setCounts(libraries: Int, functions: Int) {
@@ -80,16 +84,20 @@ public final class ScriptBusyState: @unchecked Sendable {
     }
 
     /// From the hook: marks the script busy once past the threshold; true if it must be killed.
-    func check(now: Int64) -> Bool {
+    func check() -> Bool {
         if !markedBusy {
-            let elapsed = now - startMicros
-            guard elapsed >= thresholdMicros else { return false }
+            let elapsed = CommandClock.nanos(since: startTicks)
+            guard elapsed >= thresholdNanos else { return false }
             markedBusy = true
-            let (name, isFunction) = shared.withLockedValue { s -> (String, Bool) in
+            let startMs = Engine.wallClockMs() - elapsed / 1_000_000
+            shared.withLockedValue { s in
                 s.busy = true
-                return (s.name, s.isFunction)
+                s.name = name
+                s.command = command
+                s.startMs = startMs
+                s.wrote = wroteMarked
             }
-            onBusy?(name, isFunction, elapsed / 1000)
+            onBusy?(name, isFunction, elapsed / 1_000_000)
         }
         return shared.withLockedValue { $0.kill }
     }

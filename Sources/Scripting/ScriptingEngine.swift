@@ -31,9 +31,9 @@ public final class ScriptingEngine {
 
     public let busy = ScriptBusyState()
     /// `busy-reply-threshold` in ms, read at the start of every run.
-    public var busyThresholdMs: () -> Int = { 5000 }
+    public var busyThresholdMs = 5000
     /// `lua-heap-limit` in bytes (0 = none), read at the start of every run.
-    public var heapLimit: () -> Int = { 1 << 30 }
+    public var heapLimit = 1 << 30
     /// redis.log: level (0 debug … 3 warning) and message.
     public var logger: (Int, String) -> Void = { _, _ in }
     /// FUNCTION DUMP / RESTORE payloads (the RDB codec lives in Persistence; the Server sets these).
@@ -46,6 +46,8 @@ public final class ScriptingEngine {
     private(set) var evalVM: LuaVM!
     private(set) var functionsVM: LuaVM!
     var scripts: [String: CachedScript] = [:]
+    /// The script the last EVALSHA ran: its SHA as sent, as a key of `scripts`, and the script.
+    private var lastSHA: (bytes: Bytes, sha: String, script: CachedScript)?
     var libraries: [String: FunctionLibrary] = [:]
     /// Function name → library name.
     var functionOwner: [String: String] = [:]
@@ -100,8 +102,8 @@ public final class ScriptingEngine {
         client.multi = nil
         let run = ScriptRun(engine: ctx.engine, dispatcher: ctx.dispatcher, client: client, noWrites: noWrites)
         vm.run = run
-        vm.heapLimit = heapLimit()
-        busy.begin(name: name, command: ctx.argv, isFunction: isFunction, thresholdMs: busyThresholdMs())
+        vm.heapLimit = heapLimit
+        busy.begin(name: name, command: ctx.argv, isFunction: isFunction, thresholdMs: busyThresholdMs)
         let status = vm.protectedCall(nargs: nargs)
         let (_, shutdown) = busy.end()
         vm.run = nil
@@ -166,9 +168,16 @@ public final class ScriptingEngine {
         let sha: String
         let script: CachedScript
         if bySHA {
-            sha = ctx.argv[1].lower
-            guard let s = scripts[sha] else { throw RedisError("NOSCRIPT", "No matching script. Please use EVAL.") }
-            script = s
+            // A client calling one script over and over is the common case: no lowercasing,
+            // String or dictionary lookup when it is the same SHA as last time.
+            if let last = lastSHA, last.bytes == ctx.argv[1] {
+                (sha, script) = (last.sha, last.script)
+            } else {
+                sha = ctx.argv[1].lower
+                guard let s = scripts[sha] else { throw RedisError("NOSCRIPT", "No matching script. Please use EVAL.") }
+                script = s
+                lastSHA = (ctx.argv[1], sha, s)
+            }
         } else {
             sha = SHA1.hex(ctx.argv[1])
             script = try scripts[sha] ?? createScript(ctx.argv[1], sha: sha)
@@ -179,10 +188,8 @@ public final class ScriptingEngine {
         let vm = evalVM!
         let L = vm.L
         let base = lua_gettop(L)
-        vm.pushRegistry("scripts")
-        lua_getfield(L, -1, sha)
-        lua_remove(L, -2)
-        vm.pushRegistry("storage")
+        lua_rawgeti(L, LUA_REGISTRYINDEX_, lua_Integer(script.ref))
+        vm.pushRegistry(.storage)
         ScriptingEngine.pushList(L, keys)
         lua_setfield(L, -2, "KEYS")
         ScriptingEngine.pushList(L, args)
@@ -199,14 +206,12 @@ public final class ScriptingEngine {
         let (flags, hasShebang, code) = try CachedScript.parseShebang(body)
         let vm = evalVM!
         let L = vm.L
-        if let msg = vm.compile(code, chunkName: LuaVM.chunkEval, pushEnv: { vm.pushRegistry("env") }) {
+        if let msg = vm.compile(code, chunkName: LuaVM.chunkEval, pushEnv: { vm.pushRegistry(.env) }) {
             throw RedisError(Conversion.statusText("Error compiling script (new function): \(msg)"))
         }
-        vm.pushRegistry("scripts")
-        lua_insert(L, -2)
-        lua_setfield(L, -2, sha)
-        lua_pop(L, 1)
-        let s = CachedScript(body: body, flags: flags, hasShebang: hasShebang)
+        // The compiled function stays in the registry under an integer reference (no SHA key).
+        let ref = luaL_ref(L, LUA_REGISTRYINDEX_)
+        let s = CachedScript(body: body, flags: flags, hasShebang: hasShebang, ref: ref)
         scripts[sha] = s
         return s
     }
@@ -214,6 +219,7 @@ public final class ScriptingEngine {
     /// SCRIPT FLUSH: forget every script and start a fresh VM (as Redis does).
     func flushScripts() {
         scripts.removeAll()
+        lastSHA = nil
         evalVM = LuaVM(kind: .eval, host: self, heapLimit: 0)
     }
 
@@ -263,14 +269,14 @@ public final class ScriptingEngine {
         let builder = LibraryBuilder(name: meta.name)
         func discard() { for f in builder.functions { luaL_unref(L, LUA_REGISTRYINDEX_, f.ref) } }
 
-        vm.pushRegistry("libraryEnv")
+        vm.pushRegistry(.libraryEnv)
         guard lua_pcall(L, 0, 2, 0) == LUA_OK else { throw RedisError("Error registering functions: cannot create the library environment") }
         let env = lua_gettop(L) - 1
         if let msg = vm.compile(meta.body, chunkName: LuaVM.chunkFunction, pushEnv: { lua_pushvalue(L, env) }) {
             throw RedisError("Error compiling function: \(msg)")
         }
         vm.loading = builder
-        vm.heapLimit = heapLimit()
+        vm.heapLimit = heapLimit
         let status = vm.protectedCall(nargs: 0)
         vm.loading = nil
         vm.heapLimit = 0

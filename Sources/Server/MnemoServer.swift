@@ -150,6 +150,7 @@ public final class MnemoServer: @unchecked Sendable {
             case "requirepass", "acllog-max-len", "acl-pubsub-default": applyACLConfig([name])
             case "notify-keyspace-events", "client-output-buffer-limit": applyPubSubConfig()
             case "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold": configureMonitor()
+            case "busy-reply-threshold", "lua-time-limit", "lua-heap-limit": applyScriptingConfig()
             default: break
             }
         }

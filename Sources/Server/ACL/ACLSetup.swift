@@ -49,7 +49,7 @@ extension MnemoServer {
         acl.onUsersChanged = { [unowned self] names in self.aclUsersChanged(names) }
         // Without an aclfile, users are durable: SETUSER/DELUSER are logged as effects, and
         // snapshots carry every user (the log before a snapshot is deleted).
-        snapshotAux = { [unowned self, unowned acl] in
+        snapshotAux = { [unowned acl] in
             guard acl.aclFile.isEmpty else { return [] }
             return [(MnemoServer.aclAuxField, Bytes(acl.list().joined(separator: "\n")))]
         }

@@ -105,9 +105,9 @@ extension MnemoServer {
                 CommandSpec("loadex", arity: -3, flags: flags,
                             docs: docs("Load a module with extended parameters", "path [CONFIG name value [CONFIG name value ...]] [ARGS args [args ...]]")) { ctx in
                     try allowed(ctx)
-                    var i = 3
+                    let i = 3
                     var args: [Bytes] = []
-                    while i < ctx.argv.count {
+                    if i < ctx.argv.count {
                         let word = ctx.argv[i].lower
                         if word == "config" {
                             // Module configurations (RegisterStringConfig …) are not provided.
@@ -115,7 +115,6 @@ extension MnemoServer {
                             throw RedisError("Error loading the extension. Please check the server logs.")
                         } else if word == "args" {
                             args = Array(ctx.argv[(i + 1)...])
-                            break
                         } else {
                             throw RedisError.syntax
                         }

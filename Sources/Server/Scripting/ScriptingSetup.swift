@@ -8,11 +8,15 @@ import Scripting
 /// the FUNCTION DUMP/RESTORE payload codec, snapshots, and what the I/O threads answer while
 /// a script is busy.
 extension MnemoServer {
+    /// The settings a script run reads, copied when they change (not parsed per script).
+    func applyScriptingConfig(_ scripting: ScriptingEngine? = nil) {
+        guard let scripting = scripting ?? self.scripting else { return }
+        scripting.busyThresholdMs = config.int("busy-reply-threshold")
+        scripting.heapLimit = config.int("lua-heap-limit")
+    }
+
     func installScripting() -> ScriptingEngine {
         let scripting = ScriptingEngine()
-        let config = self.config
-        scripting.busyThresholdMs = { config.int("busy-reply-threshold") }
-        scripting.heapLimit = { config.int("lua-heap-limit") }
         scripting.logger = { [unowned self] level, message in
             switch level {
             case 0: self.logger.debug("\(message)")
@@ -27,6 +31,7 @@ extension MnemoServer {
         scripting.onBusy = { [unowned self] in
             for session in self.sessions.values { session.reclaimWhileScriptBusy() }
         }
+        applyScriptingConfig(scripting)
         engine.register(scripting.specs)
         functionsForSnapshot = { [unowned scripting] in scripting.libraryCodes }
         return scripting
