@@ -2,11 +2,13 @@ import RESP
 
 /// The environment of one command's execution.
 public struct CommandContext {
-    public let engine: Engine
+    /// The engine and the dispatcher live as long as the server: a context (made for every
+    /// command, scripts' calls included) holds them without reference counting.
+    public unowned(unsafe) let engine: Engine
     public let client: Client
     public let argv: [Bytes]
     public let spec: CommandSpec
-    public let dispatcher: Dispatcher
+    public unowned(unsafe) let dispatcher: Dispatcher
 
     public init(engine: Engine, client: Client, argv: [Bytes], spec: CommandSpec, dispatcher: Dispatcher) {
         self.engine = engine
