@@ -112,6 +112,7 @@ def test_script_commands(diff):
     sha = diff.same("SCRIPT", "LOAD", "return 'loaded'")[1]
     diff.same("EVALSHA", sha, 0)
     diff.same("EVALSHA", sha.upper(), 0)
+    diff.same("EVALSHA", sha.upper(), 0)
     diff.same("SCRIPT", "EXISTS", sha, "0" * 40)
     diff.same("EVAL", "return 7", 0)
     diff.same("SCRIPT", "EXISTS", "ac4fd3f38d4c1c5c3fa8e4e5cfa9e3d5e3f6e0c2")
@@ -120,6 +121,8 @@ def test_script_commands(diff):
     diff.same("SCRIPT", "FLUSH", "foo")
     diff.same("SCRIPT", "EXISTS", sha)
     diff.same("EVALSHA", sha, 0)
+    # The SHA run last (as sent) must not outlive the flush either.
+    diff.same("EVALSHA", sha.upper(), 0)
     diff.same("SCRIPT", "KILL")
     diff.same("FUNCTION", "KILL")
     diff.same("SCRIPT", "FOO")
