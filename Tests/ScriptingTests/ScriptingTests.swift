@@ -251,7 +251,7 @@ final class ScriptHarness {
 @Suite(.timeLimit(.minutes(1))) struct HeapLimitTests {
     @Test func runawayAllocationGetsAnError() {
         let h = ScriptHarness()
-        h.scripting.heapLimit = { 8 << 20 }
+        h.scripting.heapLimit = 8 << 20
         let reply = h.eval("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 64) .. i end")
         #expect(reply.string?.contains("Lua heap limit exceeded") == true)
         #expect(h.eval("return 1") == .integer(1))

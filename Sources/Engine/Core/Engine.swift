@@ -165,8 +165,9 @@ public final class Engine {
 
     /// Keyspace notifications hook (class, event name, db, key).
     public var onKeyspaceEvent: ((KeyspaceEventClass, String, Int, Bytes) -> Void)?
-    /// The classes `onKeyspaceEvent` is told of (`notify-keyspace-events`); others cost nothing.
-    public var keyspaceEventClasses: KeyspaceEventClass = []
+    /// The classes `onKeyspaceEvent` is told of; others cost nothing. All by default: the pub/sub
+    /// family narrows it to what `notify-keyspace-events` publishes.
+    public var keyspaceEventClasses = KeyspaceEventClass(rawValue: 0x7FF)
 
     /// Hook for every change to a key (WATCH and keyspace notifications attach here).
     public var onKeyChange: ((Int, Bytes) -> Void)?
