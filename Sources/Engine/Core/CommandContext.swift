@@ -64,9 +64,10 @@ public struct CommandContext {
     }
 
     /// Logs `argv` as an effect in the client's database.
-    public func emit(_ argv: [Bytes]) {
+    /// The effect is built only when effects are recorded (not with `appendonly no`).
+    public func emit(_ argv: @autoclosure () -> [Bytes]) {
         guard engine.recordsEffects else { return }
-        engine.pendingEffects.append(Effect(db: client.db, argv))
+        engine.pendingEffects.append(Effect(db: client.db, argv()))
     }
 
     /// Logs the command as it was given (it is deterministic).

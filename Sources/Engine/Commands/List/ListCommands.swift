@@ -136,10 +136,10 @@ public enum ListCommands {
         if count == 0 { return .emptyArray }
         let popped = try ctx.popList(key, count ?? 1, from: end)
         if let count {
-            ctx.emit([Bytes(end.popName.uppercased()), key, Numbers.format(Int64(count))])
+            ctx.emit([end.popCommand, key, Numbers.format(Int64(count))])
             return .array(popped.map { .bulk($0) })
         }
-        ctx.emit([Bytes(end.popName.uppercased()), key])
+        ctx.emit([end.popCommand, key])
         return .bulk(popped[0])
     }
 

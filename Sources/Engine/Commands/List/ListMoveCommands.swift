@@ -166,7 +166,7 @@ extension ListCommands {
             }
             guard let length, length > 0 else { continue }
             let popped = try ctx.popList(key, count ?? 1, from: end)
-            let name = Bytes(end.popName.uppercased())
+            let name = end.popCommand
             if let count {
                 ctx.emit([name, key, Numbers.format(Int64(min(count, length)))])
                 return .array([.bulk(key), .array(popped.map { .bulk($0) })])
