@@ -110,9 +110,7 @@ public final class Engine {
     }
 
     public static func monotonicMicros() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+        CommandClock.monotonicNanos() / 1000
     }
 
     /// Freezes the clock for one top-level execution (a command, an EXEC, a script).
@@ -143,8 +141,7 @@ public final class Engine {
     public func prefetch(db: Int, _ keys: (inout [UInt64]) -> Void) {
         prefetchHashes.removeAll(keepingCapacity: true)
         keys(&prefetchHashes)
-        if prefetchHashes.count < 2 { return }
-        prefetchHashes.withUnsafeBufferPointer { databases[db].prefetch($0) }
+        prefetch(db: db, prefetchHashes)
     }
     private var prefetchHashes: [UInt64] = []
 

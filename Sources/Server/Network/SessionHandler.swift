@@ -278,30 +278,14 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
     }
 
-    /// Pub/sub messages (buffers shared with other subscribers). Small ones are copied into one
-    /// buffer — a copy of a few hundred bytes is cheaper than a write of its own — while large
-    /// ones go out as the shared buffer itself, so a big message is never copied per subscriber.
+    /// Pub/sub messages: the engine already put small ones together in one buffer per batch
+    /// (see `Outbox`); large ones are buffers shared with other subscribers, written as they are.
     private func push(_ buffers: [ByteBuffer]) {
         guard let context, !closing else { return }
-        if buffers.count == 1 {
-            context.write(wrapOutboundOut(buffers[0]), promise: nil)
-        } else {
-            var small: ByteBuffer?
-            for b in buffers {
-                if b.readableBytes <= SessionHandler.coalesceLimit {
-                    if small == nil { small = context.channel.allocator.buffer(capacity: b.readableBytes * buffers.count) }
-                    small!.writeImmutableBuffer(b)
-                } else {
-                    if let s = small { context.write(wrapOutboundOut(s), promise: nil); small = nil }
-                    context.write(wrapOutboundOut(b), promise: nil)
-                }
-            }
-            if let s = small { context.write(wrapOutboundOut(s), promise: nil) }
-        }
+        for b in buffers { context.write(wrapOutboundOut(b), promise: nil) }
         context.flush()
         enforceOutputLimit(context, pubsub: true)
     }
-    static let coalesceLimit = 1024
 
     /// `client-output-buffer-limit`: bytes written but not yet taken by the socket.
     private func enforceOutputLimit(_ context: ChannelHandlerContext, pubsub: Bool) {
