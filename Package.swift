@@ -29,7 +29,8 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
-        // Tiny C helpers the Swift targets cannot express (a prefetch hint, printf of a double).
+        // Tiny C helpers the Swift targets cannot express (a prefetch hint, printf of a double,
+        // the CPU's CRC32C instruction).
         .target(name: "CSupport"),
         .target(
             name: "Engine",
@@ -41,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "Persistence",
-            dependencies: ["Engine", "RESP", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Engine", "RESP", "CSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: fast
         ),
         // Lua trampolines (lua_error never crosses Swift frames), heap budget, hook, and the

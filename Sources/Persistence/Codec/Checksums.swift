@@ -1,3 +1,5 @@
+import CSupport
+
 /// CRC-32C (Castagnoli), used by log records.
 public enum CRC32C {
     static let table: [UInt32] = (0..<256).map { i -> UInt32 in
@@ -7,6 +9,9 @@ public enum CRC32C {
     }
 
     public static func checksum<C: Collection>(_ bytes: C, seed: UInt32 = 0) -> UInt32 where C.Element == UInt8 {
+        if let crc = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0), seed: seed) }) {
+            return crc
+        }
         var crc = ~seed
         table.withUnsafeBufferPointer { t in
             for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
@@ -15,6 +20,16 @@ public enum CRC32C {
     }
 
     public static func checksum(_ p: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        var hardware: Int32 = 0
+        if let base = p.baseAddress {
+            let crc = mnemo_crc32c(~seed, base.assumingMemoryBound(to: UInt8.self), p.count, &hardware)
+            if hardware != 0 { return ~crc }
+        }
+        return software(p, seed: seed)
+    }
+
+    /// The table-driven CRC, for CPUs without the instruction (and to check it against).
+    public static func software(_ p: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         table.withUnsafeBufferPointer { t in
             for b in p { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }

@@ -43,6 +43,7 @@ public struct LogRecord: Equatable, Sendable {
     /// on its own first.
     public static func encode(sequence: UInt64, timestamp: Int64, effects: [Effect], into out: inout [UInt8]) {
         let start = out.count
+        out.reserveCapacity(start + headerSize + payloadSize(effects))
         appendHeader(length: 0, sequence: sequence, timestamp: timestamp, opcode: .effects,
                      db: UInt32(effects.first?.db ?? 0), to: &out)
         appendPayload(effects, to: &out)
@@ -62,6 +63,23 @@ public struct LogRecord: Equatable, Sendable {
         }
     }
 
+    /// The payload's size (ignoring SELECTs, which are rare): reserved once before encoding.
+    static func payloadSize(_ effects: [Effect]) -> Int {
+        var n = 0
+        for e in effects {
+            n += 3 + decimalCount(e.argv.count)
+            for a in e.argv { n += 5 + decimalCount(a.count) + a.count }
+        }
+        return n
+    }
+
+    @inline(__always) static func decimalCount(_ n: Int) -> Int {
+        var digits = 1
+        var v = n
+        while v >= 10 { v /= 10; digits += 1 }
+        return digits
+    }
+
     static func appendRESP(_ argv: [Bytes], to out: inout [UInt8]) {
         appendLine(UInt8(ascii: "*"), argv.count, to: &out)
         for a in argv {
@@ -73,9 +91,17 @@ public struct LogRecord: Equatable, Sendable {
     }
 
     /// `<prefix><n>\r\n` without building a string for the number.
+    /// Counts and lengths are never negative; most are one or two digits.
     @inline(__always) static func appendLine(_ prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
         out.append(prefix)
-        RESPEncoder.withIntegerText(Int64(n)) { out.append(contentsOf: $0) }
+        var divisor = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        var rest = n
+        while divisor > 0 {
+            out.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
         out.append(13)
         out.append(10)
     }

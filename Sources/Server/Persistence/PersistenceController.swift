@@ -181,10 +181,6 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     func cron() {
         guard !loading else { return }
-        if let log, !pendingKeys.isEmpty {
-            let committed = log.committed
-            pendingKeys.drop(through: committed)
-        }
         if !snapshotInProgress {
             let now = Engine.wallClockMs() / 1000
             let dirty = engine.dirty - dirtyAtSnapshot
