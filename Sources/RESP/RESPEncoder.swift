@@ -16,9 +16,7 @@ public enum RESPEncoder {
     public static func encode(_ value: RESPValue, version: RESPVersion, into buffer: inout ByteBuffer) {
         switch value {
         case .simple(let s):
-            buffer.writeInteger(UInt8(ascii: "+"))
-            buffer.writeString(s)
-            buffer.writeCRLF()
+            buffer.writeLine(UInt8(ascii: "+"), s)
         case .error(let e):
             buffer.writeInteger(UInt8(ascii: "-"))
             // An error is one line: Redis turns CR and LF inside it into spaces.
@@ -224,6 +222,22 @@ extension ByteBuffer {
     }
 
     /// `$<n>\r\n<bytes>\r\n` in one write (one capacity check, one copy).
+    /// `<prefix><text>\r\n` in one write (+OK, +PONG: one buffer access, not three).
+    @inline(__always) mutating func writeLine(_ prefix: UInt8, _ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            let n = utf8.count
+            writeWithUnsafeMutableBytes(minimumWritableBytes: n + 3) { raw in
+                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                p[0] = prefix
+                if n > 0 { (p + 1).update(from: utf8.baseAddress!, count: n) }
+                p[1 + n] = 13
+                p[2 + n] = 10
+                return n + 3
+            }
+        }
+    }
+
     @inline(__always) public mutating func writeBulk(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeBulk($0) }
     }
