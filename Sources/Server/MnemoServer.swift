@@ -120,9 +120,7 @@ public final class MnemoServer: @unchecked Sendable {
         ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: ioThreads)
         engineGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         engineLoop = engineGroup.next()
-        for loop in ioGroup.makeIterator() {
-            held[ObjectIdentifier(loop)] = HeldReplies(loop: loop, engineLoop: engineLoop, engineMutex: engineMutex)
-        }
+        for loop in ioGroup.makeIterator() { held[ObjectIdentifier(loop)] = HeldReplies(loop: loop) }
         shutdownPromise = engineLoop.makePromise()
         var rid = ""
         var rng = SystemRandomNumberGenerator()

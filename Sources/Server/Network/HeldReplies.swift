@@ -20,38 +20,9 @@ final class HeldReplies: @unchecked Sendable {
     }
     private let state = NIOLockedValueBox(State())
 
-    init(loop: EventLoop, engineLoop: EventLoop, engineMutex: EngineMutex) {
+    init(loop: EventLoop) {
         self.loop = loop
-        self.engineLoop = engineLoop
-        self.engineMutex = engineMutex
         logWrite = CoalescedTask(loop: loop)
-    }
-
-    // MARK: replies from the engine loop
-
-    private let engineLoop: EventLoop
-    private let engineMutex: EngineMutex
-    /// Holding the engine: replies of batches the engine finished for this loop's connections,
-    /// handed over in one task once the engine's queued batches have run (one cross-thread
-    /// task and wake-up per engine tick, not one per batch).
-    private var fromEngineQueue: [EngineReply] = []
-    private var fromEngineScheduled = false
-
-    /// Holding the engine (on the engine loop, or on an I/O loop running a batch inline).
-    func fromEngine(_ r: EngineReply) {
-        fromEngineQueue.append(r)
-        if fromEngineScheduled { return }
-        fromEngineScheduled = true
-        engineLoop.execute {
-            self.engineMutex.lock()
-            let replies = self.fromEngineQueue
-            self.fromEngineQueue = []
-            self.fromEngineScheduled = false
-            self.engineMutex.unlock()
-            self.loop.execute {
-                for r in replies { r.session.arriveFromEngine(r) }
-            }
-        }
     }
 
     private let logWrite: CoalescedTask
@@ -108,17 +79,6 @@ final class HeldReplies: @unchecked Sendable {
         state.withLockedValue { $0.armed = !empty }
         for r in ready { r.session.arrive(r.ticket, r.item) }
     }
-}
-
-/// A batch's replies finished on the engine, on their way to the connection's loop. The
-/// batch's requests (allocated by that loop) travel along to be freed there.
-struct EngineReply {
-    let session: SessionHandler
-    let ticket: UInt64
-    let item: SessionHandler.Outgoing
-    let barrier: UInt64
-    let authenticated: Bool
-    let requests: [Request]
 }
 
 /// Runs a task once behind the tasks already queued on a loop, however many times it is asked

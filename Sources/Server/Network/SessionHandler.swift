@@ -202,7 +202,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     }
 
     /// Where this loop keeps replies until they are durable.
-    private(set) lazy var held: HeldReplies = server.heldReplies(for: eventLoop)
+    private lazy var held: HeldReplies = server.heldReplies(for: eventLoop)
 
     /// Holding the engine: executes a batch; its replies go out once durable. Inline, the
     /// replies are returned instead, with the log sequence they wait for (0 = none), to be
@@ -242,16 +242,16 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     /// there too: memory freed on the thread that allocated it goes back to that thread's
     /// malloc cache, instead of starving it (cross-thread frees cost ~10% of a pipelined GET).
     func complete(_ result: BatchResult, releasing requests: [Request] = []) {
-        let barrier = server.isDurable(result.barrier) ? 0 : result.barrier
+        let ticket = takeTicket()
         let item = Outgoing.reply(result.output, close: result.close, pubsub: client.kind == "pubsub")
-        held.fromEngine(EngineReply(session: self, ticket: takeTicket(), item: item, barrier: barrier,
-                                    authenticated: client.authenticated, requests: requests))
-    }
-
-    /// On the I/O loop: a reply the engine finished, sent now or held until durable.
-    func arriveFromEngine(_ r: EngineReply) {
-        authFlag?.authenticated = r.authenticated
-        if r.barrier == 0 { arrive(r.ticket, r.item) } else { held.hold(r.barrier, self, r.ticket, r.item) }
+        let authenticated = client.authenticated
+        let barrier = server.isDurable(result.barrier) ? 0 : result.barrier
+        eventLoop.execute {
+            withExtendedLifetime(requests) {
+                self.authFlag?.authenticated = authenticated
+                if barrier == 0 { self.arrive(ticket, item) } else { self.held.hold(barrier, self, ticket, item) }
+            }
+        }
     }
 
     /// On the engine: the place of the next reply or message in this connection's output.
