@@ -108,6 +108,22 @@ public enum RESPEncoder {
     /// The decimal text of an integer as bytes (no String in between).
     public static func integerBytes(_ v: Int64) -> [UInt8] { withIntegerText(v) { Array($0) } }
 
+    /// The length of the decimal text of `v`.
+    @inlinable public static func decimalLength(_ v: Int) -> Int {
+        ByteBuffer.decimalCount(UInt64(v.magnitude)) + (v < 0 ? 1 : 0)
+    }
+
+    /// Appends the decimal text of `v` to `out` (not generic, so callers in other modules pay
+    /// no closure or metadata cost, unlike `withIntegerText`).
+    @inlinable public static func appendDecimal(_ v: Int, to out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = UInt64(v.magnitude)
+        let digits = ByteBuffer.decimalCount(magnitude)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: digits))
+        out.withUnsafeMutableBufferPointer { ByteBuffer.storeDigits(magnitude, count: digits, at: $0.baseAddress! + start) }
+    }
+
     /// Calls `body` with the decimal text of `v`, written on the stack.
     @inline(__always)
     public static func withIntegerText<R>(_ v: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
@@ -163,7 +179,7 @@ extension ByteBuffer {
     }
 
     /// Digits of a non-negative integer in decimal.
-    @inline(__always) static func decimalCount(_ v: UInt64) -> Int {
+    @usableFromInline @inline(__always) static func decimalCount(_ v: UInt64) -> Int {
         var n = 1
         var x = v
         while x >= 10 {
@@ -174,7 +190,7 @@ extension ByteBuffer {
     }
 
     /// Stores `v` as `count` decimal digits ending right before `end`.
-    @inline(__always) static func storeDigits(_ v: UInt64, count: Int, at p: UnsafeMutablePointer<UInt8>) {
+    @usableFromInline @inline(__always) static func storeDigits(_ v: UInt64, count: Int, at p: UnsafeMutablePointer<UInt8>) {
         var x = v
         var i = count
         repeat {

@@ -9,14 +9,8 @@ public enum CRC32C {
     }
 
     public static func checksum<C: Collection>(_ bytes: C, seed: UInt32 = 0) -> UInt32 where C.Element == UInt8 {
-        if let crc = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0), seed: seed) }) {
-            return crc
-        }
-        var crc = ~seed
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
-        }
-        return ~crc
+        bytes.withContiguousStorageIfAvailable { checksum(UnsafeRawBufferPointer($0), seed: seed) }
+            ?? software(bytes, seed: seed)
     }
 
     public static func checksum(_ p: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
@@ -29,10 +23,10 @@ public enum CRC32C {
     }
 
     /// The table-driven CRC, for CPUs without the instruction (and to check it against).
-    public static func software(_ p: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+    public static func software<C: Collection>(_ bytes: C, seed: UInt32 = 0) -> UInt32 where C.Element == UInt8 {
         var crc = ~seed
         table.withUnsafeBufferPointer { t in
-            for b in p { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
         }
         return ~crc
     }

@@ -67,17 +67,10 @@ public struct LogRecord: Equatable, Sendable {
     static func payloadSize(_ effects: [Effect]) -> Int {
         var n = 0
         for e in effects {
-            n += 3 + decimalCount(e.argv.count)
-            for a in e.argv { n += 5 + decimalCount(a.count) + a.count }
+            n += 3 + RESPEncoder.decimalLength(e.argv.count)
+            for a in e.argv { n += 5 + RESPEncoder.decimalLength(a.count) + a.count }
         }
         return n
-    }
-
-    @inline(__always) static func decimalCount(_ n: Int) -> Int {
-        var digits = 1
-        var v = n
-        while v >= 10 { v /= 10; digits += 1 }
-        return digits
     }
 
     static func appendRESP(_ argv: [Bytes], to out: inout [UInt8]) {
@@ -91,17 +84,10 @@ public struct LogRecord: Equatable, Sendable {
     }
 
     /// `<prefix><n>\r\n` without building a string for the number.
-    /// Counts and lengths are never negative; most are one or two digits.
+    /// `<prefix><n>\r\n` without building a string for the number.
     @inline(__always) static func appendLine(_ prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
         out.append(prefix)
-        var divisor = 1
-        while divisor <= n / 10 { divisor *= 10 }
-        var rest = n
-        while divisor > 0 {
-            out.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        RESPEncoder.appendDecimal(n, to: &out)
         out.append(13)
         out.append(10)
     }

@@ -105,16 +105,16 @@ extension MnemoServer {
                 CommandSpec("loadex", arity: -3, flags: flags,
                             docs: docs("Load a module with extended parameters", "path [CONFIG name value [CONFIG name value ...]] [ARGS args [args ...]]")) { ctx in
                     try allowed(ctx)
-                    let i = 3
+                    // One optional clause after the path: CONFIG (refused) or ARGS (the rest).
                     var args: [Bytes] = []
-                    if i < ctx.argv.count {
-                        let word = ctx.argv[i].lower
+                    if ctx.argv.count > 3 {
+                        let word = ctx.argv[3].lower
                         if word == "config" {
                             // Module configurations (RegisterStringConfig …) are not provided.
                             self.logger.warning("MODULE LOADEX: module configurations are not supported by Mnemo")
                             throw RedisError("Error loading the extension. Please check the server logs.")
                         } else if word == "args" {
-                            args = Array(ctx.argv[(i + 1)...])
+                            args = Array(ctx.argv[4...])
                         } else {
                             throw RedisError.syntax
                         }
