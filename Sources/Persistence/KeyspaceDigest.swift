@@ -31,7 +31,7 @@ public enum KeyspaceDigest {
         case .set(let s):
             return unorderedEach("set") { visit in s.forEach { visit($0) } }
         case .zset(let z):
-            return unordered("zset", z.scores, { k, v in k + [0] + Numbers.formatDouble(v) })
+            return unorderedEach("zset") { visit in z.forEach { k, v in visit(k + [0] + Numbers.formatDouble(v)) } }
         case .list(let l):
             var h = SHA1()
             h.update(Bytes("list"))
@@ -47,16 +47,6 @@ public enum KeyspaceDigest {
     }
 
     /// XOR of per-element digests: independent of the collection's internal order.
-    static func unordered<V>(_ type: String, _ table: HashTable<V>, _ bytes: (Bytes, V) -> Bytes) -> [UInt8] {
-        var acc = SHA1.hash(Bytes(type))
-        table.forEach { k, v in
-            let d = SHA1.hash(bytes(k, v))
-            for i in 0..<20 { acc[i] ^= d[i] }
-        }
-        return acc
-    }
-
-    /// XOR of per-element digests, for values that iterate their own elements.
     static func unorderedEach(_ type: String, _ each: ((Bytes) -> Void) -> Void) -> [UInt8] {
         var acc = SHA1.hash(Bytes(type))
         each { bytes in

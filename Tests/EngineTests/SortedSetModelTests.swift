@@ -2,7 +2,7 @@ import Testing
 
 @testable import Engine
 
-/// The skiplist-backed sorted set against a sorted array of (score, member).
+/// The sorted set, in both its encodings, against a sorted array of (score, member).
 @Suite struct SortedSetModelTests {
     struct SeededRNG: RandomNumberGenerator {
         var state: UInt64
@@ -19,11 +19,12 @@ import Testing
         a.1 < b.1 || (a.1 == b.1 && a.0.lexicographicallyPrecedes(b.0))
     }
 
-    @Test func matchesSortedArrayModel() {
+    /// 300 members grow the set past the listpack limit (skiplist); 60 keep it a listpack.
+    @Test(arguments: [300, 60]) func matchesSortedArrayModel(distinctMembers: Int) {
         var rng = SeededRNG(state: 42)
         var z = SortedSetValue()
         var model: [(Bytes, Double)] = []
-        let members = (0..<300).map { i -> Bytes in
+        let members = (0..<distinctMembers).map { i -> Bytes in
             // Prefixes and shared prefixes exercise the bytewise tie-break.
             let base = Bytes("m\(i % 37)")
             return i % 3 == 0 ? base : base + Bytes("\(i)")
@@ -55,6 +56,7 @@ import Testing
             if step % 97 == 0 { check(z, model, &rng) }
         }
         check(z, model, &rng)
+        #expect(z.encoding == (distinctMembers > SortedSetValue.maxListpackEntries ? "skiplist" : "listpack"))
         // Copies taken earlier are unaffected by later writes (value semantics).
         if let (old, oldModel) = snapshot { check(old, oldModel, &rng) }
     }
@@ -71,6 +73,11 @@ import Testing
             #expect(z.element(atRank: i)?.member == e.0)
         }
         #expect(z.element(atRank: model.count) == nil)
+        // Unbounded limits and out-of-range starts, as ZRANGE … LIMIT 0 -1 asks.
+        #expect(z.elements(fromRank: 0, limit: .max, reverse: false).map(\.member) == model.map(\.0))
+        #expect(z.elements(fromRank: model.count - 1, limit: .max, reverse: true).map(\.member) == model.reversed().map(\.0))
+        #expect(z.elements(fromRank: model.count, limit: 5, reverse: false).isEmpty)
+        #expect(z.elements(fromRank: -1, limit: 5, reverse: true).isEmpty)
         for _ in 0..<20 {
             let a = Double(Int.random(in: -22...22, using: &rng)) / 2
             let b = Double(Int.random(in: -22...22, using: &rng)) / 2
@@ -106,6 +113,7 @@ import Testing
         #expect(z.encoding == "listpack")
         z.set(Bytes("one-more"), 1)
         #expect(z.encoding == "skiplist")
+        #expect(z.count == 129 && z.rank(Bytes("one-more")) == 2 && z.score(Bytes("m127")) == 127)
         for i in 0..<120 { z.remove(Bytes("m\(i)")) }
         #expect(z.encoding == "skiplist")  // one-way, like Redis
         var l = SortedSetValue()

@@ -185,7 +185,7 @@ public enum SortCommand {
             end -= start
             start = 0
         case .zset(let z):
-            z.scores.forEach { m, _ in items.append(Item(value: m)) }
+            z.forEach { m, _ in items.append(Item(value: m)) }
         case .none:
             break
         }

@@ -90,7 +90,7 @@ extension SortedSetCommands {
         func forEach(_ body: (Bytes, Double) -> Void) {
             switch self {
             case .missing: return
-            case .zset(let z): z.scores.forEach(body)
+            case .zset(let z): z.forEach(body)
             case .set(let s): s.forEach { m in body(m, 1) }
             }
         }

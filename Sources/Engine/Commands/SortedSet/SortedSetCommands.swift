@@ -374,13 +374,7 @@ public enum SortedSetCommands {
             return .array([.bulk(Bytes("0")), .emptyArray])
         }
         var found: [(Bytes, Double)] = []
-        var next: UInt64 = 0
-        if z.isSkiplist {
-            next = z.scores.scan(cursor: cursor, count: o.count) { m, s in found.append((m, s)) }
-        } else {
-            // A listpack is returned whole in one call, as Redis does.
-            z.forEachAscending { m, s in found.append((m, s)) }
-        }
+        let next = z.scan(cursor: cursor, count: o.count) { m, s in found.append((m, s)) }
         var out: [RESPValue] = []
         for (m, s) in found where o.matches(m) {
             out.append(.bulk(m))

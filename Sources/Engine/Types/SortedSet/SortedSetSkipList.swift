@@ -36,15 +36,24 @@ struct SortedSetSkipList {
     private var members: [Bytes] = []
     private var freeSlots: [UInt32] = []
     /// Head of the free list of nodes with `i + 1` levels (0 = empty).
-    private var freeNodes = [UInt32](repeating: 0, count: SortedSetSkipList.maxLevel)
+    private var freeNodes: [UInt32]
     private(set) var tail: Int32 = 0
     private var level = 1
     private(set) var count = 0
     private var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
 
+    /// An empty list's arrays, shared by every empty list until it is first written (CoW):
+    /// a small sorted set, which never uses its skiplist, allocates nothing for it.
+    private static let emptyWords: [UInt64] = {
+        var w = [UInt64](repeating: 0, count: headerWords + maxLevel)
+        w[1] = UInt64(maxLevel) << 32
+        return w
+    }()
+    private static let emptyFreeNodes = [UInt32](repeating: 0, count: maxLevel)
+
     init() {
-        words = [UInt64](repeating: 0, count: Self.headerWords + Self.maxLevel)
-        words[1] = UInt64(Self.maxLevel) << 32
+        words = Self.emptyWords
+        freeNodes = Self.emptyFreeNodes
     }
 
     @inline(__always) private static func forward(_ w: UInt64) -> Int32 { Int32(truncatingIfNeeded: w & 0xFFFF_FFFF) }

@@ -5,14 +5,17 @@ import Darwin
 #endif
 
 /// A sorted set: members ordered by (score, member bytes), with member → score lookup.
+/// Small sets are one sorted array (`SortedSetListpack`, Redis's listpack encoding); large ones
+/// a hash table for member → score beside a skiplist for order (Redis's skiplist encoding).
 /// A value type: a snapshot's copy shares storage until either side changes.
 public struct SortedSetValue: CollectionValue {
     /// Redis 7.0 defaults: zset-max-listpack-entries / zset-max-listpack-value.
     public static let maxListpackEntries = 128
     public static let maxListpackValue = 64
 
-    public private(set) var scores = HashTable<Double>()
-    var list = SortedSetSkipList()
+    private var small = SortedSetListpack()
+    private var scores = HashTable<Double>()
+    private var list = SortedSetSkipList()
     /// Redis's encoding: listpack while small, skiplist once it grows (one-way, like Redis).
     public private(set) var isSkiplist = false
 
@@ -23,46 +26,50 @@ public struct SortedSetValue: CollectionValue {
         return nil
     }
     public var wrapped: Value { .zset(self) }
-    public var count: Int { scores.count }
+    public var count: Int { isSkiplist ? scores.count : small.count }
     public var encoding: String { isSkiplist ? "skiplist" : "listpack" }
 
     /// Builds a set from pairs (later duplicates win) with the encoding Redis gives a set it
-    /// creates whole (store commands, RDB load): listpack if small enough.
+    /// creates whole (store commands, RDB load): listpack if small enough. Members are only
+    /// ever added here, so the set turns skiplist exactly when its final contents need it.
     public init<S: Sequence>(_ pairs: S) where S.Element == (Bytes, Double) {
         for (m, s) in pairs { set(m, s) }
-        isSkiplist = false
-        convertIfLarge()
     }
 
     /// Starts as a skiplist when the creating command already knows it will be large
     /// (Redis's zsetTypeCreate size hint).
     public mutating func reserve(_ sizeHint: Int) {
-        if sizeHint > Self.maxListpackEntries { isSkiplist = true }
+        if sizeHint > Self.maxListpackEntries { convertToSkiplist() }
     }
 
-    private mutating func convertIfLarge() {
+    private mutating func convertToSkiplist() {
         if isSkiplist { return }
-        if count > Self.maxListpackEntries {
-            isSkiplist = true
-            return
+        isSkiplist = true
+        for e in small.elements {
+            scores.set(e.member, e.score)
+            list.insert(e.member, e.score)
         }
-        var long = false
-        scores.forEach { m, _ in if m.count > Self.maxListpackValue { long = true } }
-        if long { isSkiplist = true }
+        small = SortedSetListpack()
     }
 
-    public func score(_ member: Bytes) -> Double? { scores.get(member) }
+    public func score(_ member: Bytes) -> Double? { isSkiplist ? scores.get(member) : small.score(member) }
 
     /// Adds or updates; returns true if the member was added.
     @discardableResult
     public mutating func set(_ member: Bytes, _ score: Double) -> Bool { upsert(member, score) == nil }
 
-    /// Adds or updates with one hash lookup; returns the previous score, nil if the member
-    /// was added. An equal score (even -0 for 0) leaves the element as it was, as Redis.
+    /// Adds or updates with one lookup; returns the previous score, nil if the member was
+    /// added. An equal score (even -0 for 0) leaves the element as it was, as Redis.
     @discardableResult
     public mutating func upsert(_ member: Bytes, _ score: Double) -> Double? {
-        // A listpack stores scores as text where -0 becomes "0" (Redis's d2string).
-        let score = !isSkiplist && score == 0 ? 0.0 : score
+        if !isSkiplist {
+            // A listpack stores scores as text where -0 becomes "0" (Redis's d2string).
+            let old = small.upsert(member, score == 0 ? 0.0 : score)
+            if old == nil && (small.count > Self.maxListpackEntries || member.count > Self.maxListpackValue) {
+                convertToSkiplist()
+            }
+            return old
+        }
         if let old = scores.set(member, score) {
             if old != score {
                 list.remove(member, old)
@@ -72,15 +79,13 @@ public struct SortedSetValue: CollectionValue {
             }
             return old
         }
-        if !isSkiplist && (count > Self.maxListpackEntries || member.count > Self.maxListpackValue) {
-            isSkiplist = true
-        }
         list.insert(member, score)
         return nil
     }
 
     @discardableResult
     public mutating func remove(_ member: Bytes) -> Bool {
+        if !isSkiplist { return small.remove(member) != nil }
         guard let old = scores.remove(member) else { return false }
         list.remove(member, old)
         return true
@@ -88,12 +93,18 @@ public struct SortedSetValue: CollectionValue {
 
     /// 0-based rank in ascending order.
     public func rank(_ member: Bytes) -> Int? {
+        if !isSkiplist { return small.index(of: member) }
         guard let s = scores.get(member) else { return nil }
         return list.rank(member, s)
     }
 
     /// The element at a 0-based ascending rank.
     public func element(atRank r: Int) -> (member: Bytes, score: Double)? {
+        if !isSkiplist {
+            guard r >= 0 && r < small.count else { return nil }
+            let e = small.elements[r]
+            return (e.member, e.score)
+        }
         let x = list.node(atRank: r)
         return x == 0 ? nil : (list.member(x), list.score(x))
     }
@@ -101,8 +112,15 @@ public struct SortedSetValue: CollectionValue {
     /// Up to `limit` elements from ascending rank `start`, walking up (or down when `reverse`).
     public func elements(fromRank start: Int, limit: Int, reverse: Bool) -> [(member: Bytes, score: Double)] {
         var out: [(member: Bytes, score: Double)] = []
-        if limit <= 0 { return out }
+        if limit <= 0 || start < 0 || start >= count { return out }
         out.reserveCapacity(Swift.min(limit, count))
+        if !isSkiplist {
+            let e = small.elements
+            let ranks = reverse ? stride(from: start, through: Swift.max(0, start - Swift.min(limit, e.count) + 1), by: -1)
+                                : stride(from: start, through: Swift.min(e.count, start + Swift.min(limit, e.count)) - 1, by: 1)
+            for i in ranks { out.append((e[i].member, e[i].score)) }
+            return out
+        }
         var x = list.node(atRank: start)
         while x != 0 && out.count < limit {
             out.append((list.member(x), list.score(x)))
@@ -111,19 +129,24 @@ public struct SortedSetValue: CollectionValue {
         return out
     }
 
+    /// How many leading elements (in ascending order) satisfy `pred`, true for a prefix.
+    private func countPrefix(_ pred: (Double, Bytes) -> Bool) -> Int {
+        isSkiplist ? list.countPrefix(pred) : small.countPrefix(pred)
+    }
+
     /// Ascending ranks of the elements whose score is in the range.
     public func ranks(in r: ScoreRange) -> Range<Int> {
         if r.isEmpty { return 0..<0 }
-        let lo = list.countPrefix { s, _ in !r.aboveMin(s) }
-        let hi = list.countPrefix { s, _ in r.belowMax(s) }
+        let lo = countPrefix { s, _ in !r.aboveMin(s) }
+        let hi = countPrefix { s, _ in r.belowMax(s) }
         return lo..<Swift.max(lo, hi)
     }
 
     /// Ascending ranks of the elements whose member is in the lexicographic range.
     public func ranks(in r: LexRange) -> Range<Int> {
         if r.isEmpty { return 0..<0 }
-        let lo = list.countPrefix { _, m in !r.aboveMin(m) }
-        let hi = list.countPrefix { _, m in r.belowMax(m) }
+        let lo = countPrefix { _, m in !r.aboveMin(m) }
+        let hi = countPrefix { _, m in r.belowMax(m) }
         return lo..<Swift.max(lo, hi)
     }
 
@@ -131,6 +154,10 @@ public struct SortedSetValue: CollectionValue {
     public var sorted: [(member: Bytes, score: Double)] { elements(fromRank: 0, limit: count, reverse: false) }
 
     public func forEachAscending(_ body: (Bytes, Double) -> Void) {
+        if !isSkiplist {
+            for e in small.elements { body(e.member, e.score) }
+            return
+        }
         var x = list.first
         while x != 0 {
             body(list.member(x), list.score(x))
@@ -140,6 +167,10 @@ public struct SortedSetValue: CollectionValue {
 
     /// All elements from the highest rank down (the order Redis writes zset2 RDB objects).
     public func forEachDescending(_ body: (Bytes, Double) -> Void) {
+        if !isSkiplist {
+            for e in small.elements.reversed() { body(e.member, e.score) }
+            return
+        }
         var x = list.tail
         while x != 0 {
             body(list.member(x), list.score(x))
@@ -147,9 +178,26 @@ public struct SortedSetValue: CollectionValue {
         }
     }
 
+    /// Every element, in the cheapest order to visit (for set algebra, where order is moot).
+    public func forEach(_ body: (Bytes, Double) -> Void) {
+        if isSkiplist { scores.forEach(body) } else { forEachAscending(body) }
+    }
+
+    /// ZSCAN: a listpack is returned whole in one call (cursor 0), as Redis does; a skiplist
+    /// set is walked through its hash table with Redis's reverse-binary cursor.
+    public func scan(cursor: UInt64, count: Int, _ visit: (Bytes, Double) -> Void) -> UInt64 {
+        if isSkiplist { return scores.scan(cursor: cursor, count: count, visit) }
+        forEachAscending(visit)
+        return 0
+    }
+
     /// A uniformly chosen member.
     public func randomElement<G: RandomNumberGenerator>(using rng: inout G) -> (member: Bytes, score: Double)? {
-        scores.randomEntry(using: &rng).map { ($0.0, $0.1) }
+        if !isSkiplist {
+            guard let e = small.elements.randomElement(using: &rng) else { return nil }
+            return (e.member, e.score)
+        }
+        return scores.randomEntry(using: &rng).map { ($0.0, $0.1) }
     }
 }
 
