@@ -148,7 +148,10 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
         inFlight = true
         let channel = context.channel
-        if pending.count <= SessionHandler.inlineBatchLimit && runInline(channel) { return }
+        let long = pending.count > SessionHandler.inlineBatchLimit
+        // A long batch counts toward the loop's load whether or not it then runs inline.
+        let quietLoop = long && load.longBatch()
+        if (!long || (quietLoop && nanosPerCommand < SessionHandler.inlineCommandNanos)) && runInline(channel) { return }
         pending.reserveCapacity(16)
         // The keys' hashes for the engine's prefetch are computed here, where the bytes are
         // still in cache from decoding: the engine loop is the serial part.
@@ -171,8 +174,18 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     }
 
     /// Batches up to this many commands run inline on the I/O loop when the engine is free;
-    /// longer pipelines go to the engine loop, so parsing and execution overlap on two cores.
+    /// longer pipelines go to the engine loop, so parsing and execution overlap on two cores,
+    /// unless this loop has too few busy connections to overlap with (see `BatchLoad`).
     static let inlineBatchLimit = 4
+    private lazy var load: BatchLoad = server.batchLoad(for: eventLoop)
+    /// Long batches whose commands take longer than this on average go to the engine loop even
+    /// from a quiet loop: their execution (a PUBLISH fanning out to many subscribers) is worth
+    /// overlapping with the loop's own work (writing those messages out).
+    static let inlineCommandNanos: Int64 = 1_500
+    /// Engine time per command of this connection's recent long batches (a moving average).
+    /// Written while holding the engine, before the batch's replies are handed back; read by
+    /// `submit` after they arrive.
+    private var nanosPerCommand: Int64 = 0
 
     /// Runs the pending batch here, on the I/O loop, if the engine is free and no command in it
     /// can hold the engine for long (scripts, modules, EXEC, admin). No thread hop either way.
@@ -211,7 +224,11 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
     private func execute(_ batch: [Request], keyHashes: [UInt64]? = nil, _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
         // Refused at connect (protected mode): nothing it sent runs; the refusal closes it.
         if refused { return nil }
+        let start = batch.count > SessionHandler.inlineBatchLimit ? CommandClock.ticks() : 0
         let result = server.process(batch[...], keyHashes: keyHashes, client: client, output: channel.allocator.buffer(capacity: 256))
+        if start != 0 {
+            nanosPerCommand = (nanosPerCommand * 3 + CommandClock.nanos(since: start) / Int64(batch.count)) / 4
+        }
         if result.suspended {
             if result.output.readableBytes > 0 { sendPartial(result) }
             return nil
