@@ -98,7 +98,14 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "Engine", "RESP", "ModuleABI"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "CLua"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "CLua",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "ACLTests", dependencies: ["ACL", "Engine", "RESP"]),
         .testTarget(name: "PubSubTests", dependencies: ["PubSub", "Engine", "RESP"]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "Engine", "RESP", "LuaShim"]),
