@@ -29,11 +29,6 @@ static inline uint64_t mnemo_cycles(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-/// CRC-32C (Castagnoli) of `n` bytes continuing from `crc` (pre- and post-inverted by the
-/// caller), with the CPU's CRC32 instruction (x86-64 SSE4.2, arm64 CRC extension).
-/// Returns 0 and sets `*ok` to 0 where the CPU has none: the caller then uses its table.
-uint32_t mnemo_crc32c(uint32_t crc, const uint8_t *p, size_t n, int *ok);
-
 #endif
 }
 
