@@ -237,7 +237,6 @@ extension ByteBuffer {
         }
     }
 
-    /// `$<n>\r\n<bytes>\r\n` in one write (one capacity check, one copy).
     /// `<prefix><text>\r\n` in one write (+OK, +PONG: one buffer access, not three).
     @inline(__always) mutating func writeLine(_ prefix: UInt8, _ text: String) {
         var text = text
@@ -254,6 +253,7 @@ extension ByteBuffer {
         }
     }
 
+    /// `$<n>\r\n<bytes>\r\n` in one write (one capacity check, one copy).
     @inline(__always) public mutating func writeBulk(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeBulk($0) }
     }

@@ -84,7 +84,6 @@ public struct LogRecord: Equatable, Sendable {
     }
 
     /// `<prefix><n>\r\n` without building a string for the number.
-    /// `<prefix><n>\r\n` without building a string for the number.
     @inline(__always) static func appendLine(_ prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
         out.append(prefix)
         RESPEncoder.appendDecimal(n, to: &out)

@@ -201,10 +201,19 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         let (sendNow, logToWake) = deferringLogWake { execute(batch, channel, inline: true) }
         server.engineMutex.unlock()
         if let logToWake { held.wakeAtEndOfTick(logToWake) }
-        if let (ticket, item, barrier) = sendNow {
-            if barrier == 0 { arrive(ticket, item) } else { held.hold(barrier, self, ticket, item) }
-        }
+        if let (ticket, item, barrier) = sendNow { send(ticket, item, after: barrier) }
         return true
+    }
+
+    /// On the I/O loop: writes `item` in its turn, or holds it until the log is durable up to
+    /// `barrier` (0 = nothing to wait for).
+    private func send(_ ticket: UInt64, _ item: Outgoing, after barrier: UInt64) {
+        if barrier == 0 { arrive(ticket, item) } else { held.hold(barrier, self, ticket, item) }
+    }
+
+    /// Holding the engine: what a batch's replies must wait for, 0 if it is durable already.
+    private func pendingBarrier(_ result: BatchResult) -> UInt64 {
+        server.isDurable(result.barrier) ? 0 : result.barrier
     }
 
     /// Holding the engine: runs a batch whose appends leave the log's writer asleep; returns
@@ -235,7 +244,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         }
         if inline {
             authFlag?.authenticated = client.authenticated
-            let barrier = server.isDurable(result.barrier) ? 0 : result.barrier
+            let barrier = pendingBarrier(result)
             return (takeTicket(), .reply(result.output, close: result.close, pubsub: client.kind == "pubsub"), barrier)
         }
         complete(result, releasing: batch)
@@ -262,11 +271,11 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, @unchecked 
         let ticket = takeTicket()
         let item = Outgoing.reply(result.output, close: result.close, pubsub: client.kind == "pubsub")
         let authenticated = client.authenticated
-        let barrier = server.isDurable(result.barrier) ? 0 : result.barrier
+        let barrier = pendingBarrier(result)
         eventLoop.execute {
             withExtendedLifetime(requests) {
                 self.authFlag?.authenticated = authenticated
-                if barrier == 0 { self.arrive(ticket, item) } else { self.held.hold(barrier, self, ticket, item) }
+                self.send(ticket, item, after: barrier)
             }
         }
     }

@@ -115,10 +115,12 @@ public struct SortedSetValue: CollectionValue {
         if limit <= 0 || start < 0 || start >= count { return out }
         out.reserveCapacity(Swift.min(limit, count))
         if !isSkiplist {
-            let e = small.elements
-            let ranks = reverse ? stride(from: start, through: Swift.max(0, start - Swift.min(limit, e.count) + 1), by: -1)
-                                : stride(from: start, through: Swift.min(e.count, start + Swift.min(limit, e.count)) - 1, by: 1)
-            for i in ranks { out.append((e[i].member, e[i].score)) }
+            // `start` is in range: at most `start + 1` elements below it, `count - start` from it up.
+            let n = Swift.min(limit, reverse ? start + 1 : count - start)
+            for k in 0..<n {
+                let e = small.elements[reverse ? start - k : start + k]
+                out.append((e.member, e.score))
+            }
             return out
         }
         var x = list.node(atRank: start)
