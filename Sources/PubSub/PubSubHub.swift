@@ -33,6 +33,8 @@ public final class PubSubHub {
     private var scratch2: ByteBuffer
     private var scratch3: ByteBuffer
     public private(set) var messagesPublished: Int64 = 0
+    /// Messages queued for clients other than the one executing (monotonic).
+    public private(set) var messagesFannedOut: Int64 = 0
 
     public init() {
         scratch2 = allocator.buffer(capacity: 1024)
@@ -102,6 +104,7 @@ public final class PubSubHub {
             ownClient = client
             return
         }
+        messagesFannedOut += 1
         let box = outbox(of: client)
         if message.isLarge {
             box.appendShared(message.shared(for: client.resp, allocator: allocator))

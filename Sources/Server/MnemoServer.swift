@@ -47,8 +47,8 @@ public final class MnemoServer: @unchecked Sendable {
     let engineMutex = EngineMutex()
     /// Each I/O loop's replies waiting for the log (see `HeldReplies`).
     private var held: [ObjectIdentifier: HeldReplies] = [:]
-    /// Each I/O loop's recent load of long batches (see `BatchLoad`).
-    private var loads: [ObjectIdentifier: BatchLoad] = [:]
+    /// When each I/O loop flushes its replies (see `TickFlush`).
+    private var flushes: [ObjectIdentifier: TickFlush] = [:]
     private var listeners: [Channel] = []
     private let connectionCount = NIOLockedValueBox(0)
     public let startTime = Engine.wallClockMs()
@@ -124,7 +124,7 @@ public final class MnemoServer: @unchecked Sendable {
         engineLoop = engineGroup.next()
         for loop in ioGroup.makeIterator() {
             held[ObjectIdentifier(loop)] = HeldReplies(loop: loop)
-            loads[ObjectIdentifier(loop)] = BatchLoad(loop: loop)
+            flushes[ObjectIdentifier(loop)] = TickFlush(loop: loop)
         }
         shutdownPromise = engineLoop.makePromise()
         var rid = ""
@@ -461,7 +461,7 @@ public final class MnemoServer: @unchecked Sendable {
     }
 
     func heldReplies(for loop: EventLoop) -> HeldReplies { held[ObjectIdentifier(loop)]! }
-    func batchLoad(for loop: EventLoop) -> BatchLoad { loads[ObjectIdentifier(loop)]! }
+    func tickFlush(for loop: EventLoop) -> TickFlush { flushes[ObjectIdentifier(loop)]! }
 
     /// On the log's thread: the log is durable up to `sequence`.
     func logCommitted(_ sequence: UInt64) {
