@@ -63,6 +63,46 @@ struct RDBTests {
         #expect(throws: (any Error).self) { _ = try RDBFile.parse(corrupt, databases: 16, now: 1000) }
     }
 
+    /// `save` writes the file a megabyte at a time as it serializes, with the checksum running
+    /// across the drains: its file is byte for byte what `serialize` builds in memory.
+    @Test func streamedSaveWritesExactlyWhatSerializeBuilds() throws {
+        var dbs = Array(repeating: Database(), count: 16)
+        // ~2.8 MB of incompressible values across two databases: the writer drains twice,
+        // mid-database.
+        var seed: UInt64 = 42
+        for i in 0..<3000 {
+            let value = (0..<(600 + i % 700)).map { _ -> UInt8 in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: seed >> 33)
+            }
+            dbs[i % 3 == 0 ? 2 : 0].set(Bytes("key:\(i)"), Entry(value: .string(value), expireAt: i % 7 == 0 ? 9_999_999_999_999 : 0))
+        }
+        let functions = [Bytes("#!lua name=lib\nredis.register_function('f', function() return 1 end)")]
+        let aux = [("mnemo-x", Bytes("y"))]
+        let inMemory = RDBFile.serialize(dbs, sequence: 7, now: 1000, usedMemory: 5, extraAux: aux, functions: functions)
+        #expect(inMemory.count > 2 * RDBFile.drainThreshold)
+        let dir = NSTemporaryDirectory() + "rdb-stream-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/snapshot.rdb"
+        try RDBFile.save(dbs, to: path, sequence: 7, now: 1000, usedMemory: 5, extraAux: aux, functions: functions)
+        let onDisk = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(onDisk == inMemory)
+        let loaded = try RDBFile.parse(onDisk, databases: 16, now: 1000)
+        #expect(KeyspaceDigest.digest(loaded.databases) == KeyspaceDigest.digest(dbs))
+        // No temp file is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["snapshot.rdb"])
+    }
+
+    /// A snapshot that cannot be written leaves no file, temp or final, and reports why.
+    @Test func failedSaveLeavesNothing() throws {
+        var dbs = Array(repeating: Database(), count: 1)
+        dbs[0].set(Bytes("a"), Entry(value: .string(Bytes("1"))))
+        #expect(throws: RDBError.self) {
+            try RDBFile.save(dbs, to: "/nonexistent-dir-\(getpid())/snapshot.rdb", sequence: 1, now: 0)
+        }
+    }
+
     @Test func dumpPayloadMatchesRedis() throws {
         // `DUMP` of a key holding "hello" on Redis 7.0.
         let redis: [UInt8] = [0x00, 0x05, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a, 0x00]

@@ -374,6 +374,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     func closeAfterReplies() {
         eventLoop.execute {
             self.closing = true
+            // Replies written this tick and waiting for its end (`TickFlush`) go out first.
+            self.context?.flush()
             self.context?.close(promise: nil)
         }
     }

@@ -359,11 +359,10 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     /// SAVE: serialize on the engine thread (blocking, as Redis's SAVE does).
     func saveSynchronously() throws -> UInt64 {
         let seq = lastSequence
-        let bytes = RDBFile.serialize(engine.databases, sequence: seq, now: Engine.wallClockMs(),
-                                      usedMemory: InfoReport.memoryBytes().used, extraAux: server.snapshotAux(),
-                                      functions: server.functionsForSnapshot())
         try SegmentedLog.makeDirectory(logDir)
-        try RDBFile.writeDurably(bytes, to: logDir + "/" + PersistenceController.snapshotName(seq))
+        try RDBFile.save(engine.databases, to: logDir + "/" + PersistenceController.snapshotName(seq), sequence: seq,
+                         now: Engine.wallClockMs(), usedMemory: InfoReport.memoryBytes().used,
+                         extraAux: server.snapshotAux(), functions: server.functionsForSnapshot())
         snapshotCompleted(seq, dirty: engine.dirty, ok: true)
         return seq
     }
@@ -393,9 +392,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             var ok = true
             do {
                 try SegmentedLog.makeDirectory(dir)
-                let bytes = RDBFile.serialize(captured, sequence: seq, now: Engine.wallClockMs(),
-                                              usedMemory: InfoReport.memoryBytes().used, extraAux: aux, functions: functions)
-                try RDBFile.writeDurably(bytes, to: path)
+                try RDBFile.save(captured, to: path, sequence: seq, now: Engine.wallClockMs(),
+                                 usedMemory: InfoReport.memoryBytes().used, extraAux: aux, functions: functions)
             } catch {
                 ok = false
                 self.server.logger.warning("Background saving error: \(error)")
