@@ -94,6 +94,25 @@ struct RDBTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["snapshot.rdb"])
     }
 
+    /// `rdbcompression no`: long strings are stored as they are; both forms load the same.
+    @Test func compressionCanBeTurnedOff() throws {
+        var dbs = Array(repeating: Database(), count: 1)
+        let value = Bytes(String(repeating: "z", count: 1000))
+        dbs[0].set(Bytes("big"), Entry(value: .string(value)))
+        let plain = RDBFile.serialize(dbs, sequence: 1, now: 0, compress: false)
+        let packed = RDBFile.serialize(dbs, sequence: 1, now: 0)
+        #expect(plain.count > 1000 && packed.count < 200)
+        #expect(plain.firstRange(of: value) != nil)
+        for file in [plain, packed] {
+            let loaded = try RDBFile.parse(file, databases: 1, now: 0)
+            guard case .string(let s)? = loaded.databases[0].raw(Bytes("big"))?.value else {
+                Issue.record("not a string")
+                continue
+            }
+            #expect(s == value)
+        }
+    }
+
     /// A snapshot that cannot be written leaves no file, temp or final, and reports why.
     @Test func failedSaveLeavesNothing() throws {
         var dbs = Array(repeating: Database(), count: 1)

@@ -64,6 +64,28 @@ def test_snapshot_plus_log_restores_the_same_digest(mnemo_factory):
     assert "RDB looks OK" in out.stdout, out.stdout
 
 
+def test_rdbcompression_decides_how_snapshots_store_long_strings(mnemo_factory):
+    s = mnemo_factory()
+    c = s.client()
+    value = b"z" * 5000
+    c.set("long", value)
+    snapdir = os.path.join(s.dir, "appendonlydir")
+    sizes = {}
+    for setting in ("no", "yes"):
+        assert c.config_set("rdbcompression", setting)
+        c.set("marker", setting)  # a new log sequence, so a new snapshot file
+        assert c.save()
+        newest = sorted(glob.glob(os.path.join(snapdir, "snapshot-*.rdb")))[-1]
+        with open(newest, "rb") as f:
+            data = f.read()
+        sizes[setting] = len(data)
+        assert (value in data) == (setting == "no"), setting
+    assert sizes["yes"] < sizes["no"] - 4000
+    s.kill()
+    s.start()
+    assert s.client().get("long") == value
+
+
 def test_save_lastsave_bgrewriteaof_and_info(mnemo_factory):
     s = mnemo_factory()
     c = s.client()

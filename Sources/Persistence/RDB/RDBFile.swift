@@ -9,11 +9,11 @@ import Engine
 public enum RDBFile {
     public static let sequenceAux = "mnemo-seq"
 
-    /// Serializes a captured keyspace in memory (DEBUG RELOAD, tests). `now` drops keys that
-    /// have already expired.
+    /// Serializes a captured keyspace in memory (tests). `now` drops keys that have already
+    /// expired; `compress` (`rdbcompression`) LZF-compresses long strings.
     public static func serialize(_ databases: [Database], sequence: UInt64, now: Int64, usedMemory: Int64 = 0,
-                                 extraAux: [(String, Bytes)] = [], functions: [Bytes] = []) -> [UInt8] {
-        var w = RDBWriter(capacity: 1 << 16)
+                                 extraAux: [(String, Bytes)] = [], functions: [Bytes] = [], compress: Bool = true) -> [UInt8] {
+        var w = RDBWriter(compress: compress, capacity: 1 << 16)
         var crc: UInt64 = 0
         // Never throws: nothing is drained.
         try! emit(databases, sequence: sequence, now: now, usedMemory: usedMemory, extraAux: extraAux,
@@ -27,9 +27,9 @@ public enum RDBFile {
     /// the engine's page faults behind the address-space lock (a BGSAVE of 1M keys: PINGs
     /// waited up to 12 ms).
     public static func save(_ databases: [Database], to path: String, sequence: UInt64, now: Int64, usedMemory: Int64 = 0,
-                            extraAux: [(String, Bytes)] = [], functions: [Bytes] = []) throws {
+                            extraAux: [(String, Bytes)] = [], functions: [Bytes] = [], compress: Bool = true) throws {
         try writeDurably(to: path) { fd in
-            var w = RDBWriter(capacity: drainThreshold + (1 << 16))
+            var w = RDBWriter(compress: compress, capacity: drainThreshold + (1 << 16))
             var crc: UInt64 = 0
             try emit(databases, sequence: sequence, now: now, usedMemory: usedMemory, extraAux: extraAux,
                      functions: functions, into: &w, crc: &crc) { w in try writeAll(fd, w.bytes) }

@@ -362,7 +362,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         try SegmentedLog.makeDirectory(logDir)
         try RDBFile.save(engine.databases, to: logDir + "/" + PersistenceController.snapshotName(seq), sequence: seq,
                          now: Engine.wallClockMs(), usedMemory: InfoReport.memoryBytes().used,
-                         extraAux: server.snapshotAux(), functions: server.functionsForSnapshot())
+                         extraAux: server.snapshotAux(), functions: server.functionsForSnapshot(),
+                         compress: config.bool("rdbcompression"))
         snapshotCompleted(seq, dirty: engine.dirty, ok: true)
         return seq
     }
@@ -383,7 +384,6 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         let path = logDir + "/" + PersistenceController.snapshotName(seq)
         let dir = logDir
         let compress = config.bool("rdbcompression")
-        _ = compress
         DispatchQueue.global().async {
             // The snapshot yields the CPU to the engine: serving clients comes first.
             var param = sched_param()
@@ -393,7 +393,8 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             do {
                 try SegmentedLog.makeDirectory(dir)
                 try RDBFile.save(captured, to: path, sequence: seq, now: Engine.wallClockMs(),
-                                 usedMemory: InfoReport.memoryBytes().used, extraAux: aux, functions: functions)
+                                 usedMemory: InfoReport.memoryBytes().used, extraAux: aux, functions: functions,
+                                 compress: compress)
             } catch {
                 ok = false
                 self.server.logger.warning("Background saving error: \(error)")
