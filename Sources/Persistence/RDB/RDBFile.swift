@@ -22,17 +22,15 @@ public enum RDBFile {
     }
 
     /// Writes a snapshot of `databases` to `path` durably (see `writeDurably`), serializing and
-    /// writing a megabyte at a time. A snapshot built whole in memory first doubled the
-    /// memory of a large keyspace and, growing and then unmapping tens of megabytes, stalled
-    /// the engine's page faults behind the address-space lock (a BGSAVE of 1M keys: PINGs
-    /// waited up to 12 ms).
+    /// writing a megabyte at a time: a snapshot built whole in memory first was a second copy
+    /// of the dataset (tens of megabytes for 1M keys).
     public static func save(_ databases: [Database], to path: String, sequence: UInt64, now: Int64, usedMemory: Int64 = 0,
                             extraAux: [(String, Bytes)] = [], functions: [Bytes] = [], compress: Bool = true) throws {
         try writeDurably(to: path) { fd in
             var w = RDBWriter(compress: compress, capacity: drainThreshold + (1 << 16))
             var crc: UInt64 = 0
             try emit(databases, sequence: sequence, now: now, usedMemory: usedMemory, extraAux: extraAux,
-                     functions: functions, into: &w, crc: &crc) { w in try writeAll(fd, w.bytes) }
+                     functions: functions, into: &w, crc: &crc) { try writeAll(fd, $0) }
             try writeAll(fd, w.bytes)
         }
     }
@@ -43,11 +41,11 @@ public enum RDBFile {
     /// they are checksummed, handed to `drain` and dropped, so `w` ends with the unwritten rest.
     private static func emit(_ databases: [Database], sequence: UInt64, now: Int64, usedMemory: Int64,
                              extraAux: [(String, Bytes)], functions: [Bytes], into w: inout RDBWriter,
-                             crc: inout UInt64, drain: ((inout RDBWriter) throws -> Void)?) throws {
+                             crc: inout UInt64, drain: (([UInt8]) throws -> Void)?) throws {
         func drainIfFull() throws {
             guard let drain, w.bytes.count >= drainThreshold else { return }
             crc = CRC64.update(crc, w.bytes)
-            try drain(&w)
+            try drain(w.bytes)
             w.bytes.removeAll(keepingCapacity: true)
         }
         w.bytes += Array("REDIS00\(RDB.version)".utf8)
@@ -159,11 +157,6 @@ public enum RDBFile {
                 expireAt = 0
             }
         }
-    }
-
-    /// Writes `bytes` to `path` durably: temp file, fsync, rename, fsync the directory.
-    public static func writeDurably(_ bytes: [UInt8], to path: String) throws {
-        try writeDurably(to: path) { fd in try writeAll(fd, bytes) }
     }
 
     /// Writes a file durably: `body` writes the content to a temp file's descriptor, then
