@@ -31,9 +31,9 @@ public enum RESPEncoder {
         case .bulk(let b):
             buffer.writeBulk(b)
         case .null:
-            if version == .resp3 { buffer.writeStaticString("_\r\n") } else { buffer.writeStaticString("$-1\r\n") }
+            if version == .resp3 { buffer.writeFixed("_\r\n") } else { buffer.writeFixed("$-1\r\n") }
         case .nullArray:
-            if version == .resp3 { buffer.writeStaticString("_\r\n") } else { buffer.writeStaticString("*-1\r\n") }
+            if version == .resp3 { buffer.writeFixed("_\r\n") } else { buffer.writeFixed("*-1\r\n") }
         case .array(let items):
             buffer.writeHeader(UInt8(ascii: "*"), items.count)
             for item in items { encode(item, version: version, into: &buffer) }
@@ -67,9 +67,9 @@ public enum RESPEncoder {
             }
         case .boolean(let b):
             if version == .resp3 {
-                buffer.writeStaticString(b ? "#t\r\n" : "#f\r\n")
+                buffer.writeFixed(b ? "#t\r\n" : "#f\r\n")
             } else {
-                buffer.writeStaticString(b ? ":1\r\n" : ":0\r\n")
+                buffer.writeFixed(b ? ":1\r\n" : ":0\r\n")
             }
         case .bigNumber(let n):
             if version == .resp3 {
@@ -234,6 +234,16 @@ extension ByteBuffer {
             p[digits] = 13
             p[digits + 1] = 10
             return total
+        }
+    }
+
+    /// A fixed reply (`$-1\r\n`, `#t\r\n`…) in one buffer access: NIO's `writeStaticString`
+    /// costs a few hundred instructions, more than the rest of a null reply's path.
+    @inline(__always) mutating func writeFixed(_ text: StaticString) {
+        let n = text.utf8CodeUnitCount
+        writeWithUnsafeMutableBytes(minimumWritableBytes: n) { raw in
+            raw.baseAddress!.copyMemory(from: text.utf8Start, byteCount: n)
+            return n
         }
     }
 

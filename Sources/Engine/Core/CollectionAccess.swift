@@ -24,32 +24,53 @@ extension CommandContext {
 extension Engine {
     /// The one in-place collection mutation (commands and module keys both use it): type check,
     /// copy-free access, deletion of an emptied collection, change signalling.
+    /// An existing key costs one hash-table probe: expiry, type check and the change happen on
+    /// the entry where it lies.
     @discardableResult
     public func mutate<T: CollectionValue, R>(
         db: Int, _ key: Bytes, as: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
     ) throws -> R? {
-        if let e = lookup(db, key) {
-            guard T.extract(e.value) != nil else { throw RedisError.wrongType }
-        } else {
-            guard create else { return nil }
-            databases[db].set(key, Entry(value: T.empty.wrapped, lastAccess: commandTime))
-        }
+        let hash = Database.hash(key)
         var thrown: Error?
         var outcome: (result: R, changed: Bool)?
         var nowEmpty = false
-        databases[db].updateValue(key) { v in
-            var c = T.extract(v)!
-            v = Value.placeholder  // drop the entry's reference so `c` is unique
+        let now = commandTime, replaying = isReplaying
+        var found = databases[db].updateEntry(key, hash: hash) { e -> MutateProbe in
+            if e.expireAt != 0 && e.expireAt <= now && !replaying { return .expired }
+            guard var c = T.extract(e.value) else { return .wrongType }
+            e.value = Value.placeholder  // drop the entry's reference so `c` is unique
             do { outcome = try body(&c) } catch { thrown = error }
             nowEmpty = c.isEmpty
-            v = c.wrapped
+            e.value = c.wrapped
+            return .done
+        } ?? .missing
+        if found == .expired {
+            expire(db, key)
+            found = .missing
         }
-        if nowEmpty {
-            databases[db].remove(key)
-            notify(.generic, "del", db: db, key: key)
+        switch found {
+        case .wrongType: throw RedisError.wrongType
+        case .missing:
+            guard create else { return nil }
+            // A new collection enters the keyspace only if the body leaves something in it.
+            var c = T.empty
+            let made = try body(&c)
+            if !c.isEmpty {
+                databases[db].set(key, Entry(value: c.wrapped, lastAccess: now), hash: hash)
+                keyChanged(db, key)
+            }
+            return made.result
+        default:
+            if nowEmpty {
+                databases[db].remove(key)
+                notify(.generic, "del", db: db, key: key)
+            }
+            if let thrown { throw thrown }
+            if outcome!.changed || nowEmpty { keyChanged(db, key) }
+            return outcome!.result
         }
-        if let thrown { throw thrown }
-        if outcome!.changed || nowEmpty { keyChanged(db, key) }
-        return outcome!.result
     }
 }
+
+/// What `Engine.mutate` found at the key.
+enum MutateProbe { case missing, expired, wrongType, done }

@@ -36,8 +36,10 @@ public struct Database {
 
     public static func hash(_ key: Bytes) -> UInt64 { HashTable<Entry>.hash(key) }
 
-    public mutating func set(_ key: Bytes, _ entry: Entry) {
-        let h = HashTable<Entry>.hash(key)
+    public mutating func set(_ key: Bytes, _ entry: Entry) { set(key, entry, hash: Self.hash(key)) }
+
+    /// `set` with the key's hash already computed.
+    public mutating func set(_ key: Bytes, _ entry: Entry, hash h: UInt64) {
         let s = Self.shard(h)
         let old = shards[s].set(key, entry, hash: h)
         if old == nil { count += 1 }
@@ -62,6 +64,12 @@ public struct Database {
             volatileCount -= 1
         }
         return old
+    }
+
+    /// Runs `body` on the entry where it lies (nil if the key is missing). `body` must not
+    /// change the expiry (the volatile index would not follow).
+    public mutating func updateEntry<R>(_ key: Bytes, hash h: UInt64, _ body: (inout Entry) -> R) -> R? {
+        shards[Self.shard(h)].update(key, hash: h, body)
     }
 
     /// Changes the value in place, keeping the expiry.

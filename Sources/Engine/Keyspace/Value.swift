@@ -1,16 +1,17 @@
 /// A stored value: one case per type family. Each family's data structure lives in
 /// `Engine/Types/<Family>/`.
 ///
-/// Collection payloads are boxed (`indirect`) so that an entry stays a few words wide: hash
-/// table slots then fit more to a cache line, which is what a GET pays for.
+/// Every payload is one reference wide (collections keep their fields in a `CoWBox`), so an
+/// entry stays a few words wide: hash table slots then fit more to a cache line, which is what
+/// a GET pays for.
 public enum Value {
     case string(Bytes)
-    indirect case hash(HashValue)
-    indirect case list(ListValue)
-    indirect case set(SetValue)
-    indirect case zset(SortedSetValue)
+    case hash(HashValue)
+    case list(ListValue)
+    case set(SetValue)
+    case zset(SortedSetValue)
     /// A module-defined data type's value.
-    indirect case module(ModuleValue)
+    case module(ModuleValue)
 
     public var typeName: String {
         switch self {
@@ -39,6 +40,15 @@ public enum Value {
 
     /// A value that holds nothing; used to move a payload out of an entry without copying it.
     static let placeholder = Value.string([])
+}
+
+/// The fields of a collection with several of them, behind one reference, so that the
+/// collection is one word wide and changes in place when it is the only holder (a snapshot
+/// sharing it makes the next change copy). An `indirect` enum case would box the fields too,
+/// but Swift re-boxes (allocates and copies) on every change.
+@usableFromInline final class CoWBox<Fields> {
+    @usableFromInline var value: Fields
+    @usableFromInline init(_ value: Fields) { self.value = value }
 }
 
 /// A collection type family's value: how it is found in, and put back into, a `Value`.

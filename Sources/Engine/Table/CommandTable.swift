@@ -1,10 +1,35 @@
 /// The one command table: every command, looked up by lowercase name.
 public struct CommandTable: @unchecked Sendable {
-    public private(set) var commands: [String: CommandSpec] = [:]
+    /// Every command looks a name up, through a copy of the table (the engine's property):
+    /// behind one reference, that copy is one retain rather than one per field.
+    @usableFromInline struct Fields {
+        var commands: [String: CommandSpec] = [:]
+        var index = CommandIndex()
+        var nextID = 0
+    }
+    @usableFromInline var box = CoWBox(Fields())
+    @usableFromInline var fields: Fields {
+        _read { yield box.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
+            yield &box.value
+        }
+    }
+
+    public private(set) var commands: [String: CommandSpec] {
+        _read { yield fields.commands }
+        _modify { yield &fields.commands }
+    }
     /// The same specs found from the name's bytes in any case, without building a string.
-    private var index = CommandIndex()
+    private var index: CommandIndex {
+        _read { yield fields.index }
+        _modify { yield &fields.index }
+    }
     /// Next spec id (ids are never reused, so ACL bitmaps stay valid when commands come and go).
-    public private(set) var nextID = 0
+    public private(set) var nextID: Int {
+        get { fields.nextID }
+        set { fields.nextID = newValue }
+    }
 
     public init(_ specs: [CommandSpec]) {
         add(specs)
@@ -51,7 +76,7 @@ public struct CommandTable: @unchecked Sendable {
 /// Command names (lowercase) → specs in an open-addressing table probed with a case-folding
 /// FNV-1a hash: every command looks its name up once or twice, so this is a hot path, and
 /// names are short ASCII words where a cryptographic hash would only cost time.
-struct CommandIndex {
+@usableFromInline struct CommandIndex {
     private var names: [Bytes] = []
     private var specs: [CommandSpec?] = []
     private var mask = 0

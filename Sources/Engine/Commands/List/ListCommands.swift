@@ -132,15 +132,17 @@ public enum ListCommands {
             guard let n = Numbers.parseInt(ctx.argv[2]), n >= 0 else { throw RedisError.mustBePositive }
             count = Int(clamping: n)
         }
-        guard try ctx.listLength(key) != nil else { return count == nil ? .null : .nullArray }
-        if count == 0 { return .emptyArray }
-        let popped = try ctx.popList(key, count ?? 1, from: end)
-        if let count {
-            ctx.emit([end.popCommand, key, Numbers.format(Int64(count))])
-            return .array(popped.map { .bulk($0) })
+        guard let count else {
+            guard let element = try ctx.popOne(key, from: end) else { return .null }
+            ctx.emit([end.popCommand, key])
+            return .bulk(element)
         }
-        ctx.emit([end.popCommand, key])
-        return .bulk(popped[0])
+        if count == 0 { return try ctx.listLength(key) == nil ? .nullArray : .emptyArray }
+        // A list in the keyspace is never empty: nothing popped means no list.
+        let popped = try ctx.popList(key, count, from: end)
+        if popped.isEmpty { return .nullArray }
+        ctx.emit([end.popCommand, key, Numbers.format(Int64(count))])
+        return .array(popped.map { .bulk($0) })
     }
 
     // MARK: reads
@@ -291,11 +293,19 @@ extension CommandContext {
     /// Pops up to `n` elements from an existing list and reports the pop event (and `del` if
     /// the list is left empty), in Redis's order. Logs nothing: callers emit their effect.
     func popList(_ key: Bytes, _ n: Int, from end: ListValue.End) throws -> [Bytes] {
-        let c = self
-        return try mutate(key, as: ListValue.self, create: false) { l in
+        try mutate(key, as: ListValue.self, create: false) { l in
             let popped = l.pop(n, from: end)
-            c.notify(.list, end.popName, key)
+            notify(.list, end.popName, key)
             return (popped, true)
         } ?? []
+    }
+
+    /// `popList` of one element: the element, or nil if there is no list.
+    func popOne(_ key: Bytes, from end: ListValue.End) throws -> Bytes? {
+        try mutate(key, as: ListValue.self, create: false) { l in
+            let popped = l.pop(from: end)
+            notify(.list, end.popName, key)
+            return (popped, true)
+        } ?? nil
     }
 }

@@ -194,16 +194,12 @@ public enum SortedSetCommands {
             guard let s = Numbers.parseDouble(ctx.argv[scoreIndex + 2 * j]) else { throw RedisError.notFloat }
             scores.append(s)
         }
-        if let e = ctx.lookup(key) {
-            guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
-        } else if f.xx {
-            return f.incr ? .null : .integer(0)
-        }
         var added = 0, updated = 0, processed = 0
         var last = 0.0
         let argv = ctx.argv
         var nanError = false
-        try ctx.mutate(key, as: SortedSetValue.self, create: true) { z -> (Void, Bool) in
+        // XX never creates the key: a missing one changes nothing.
+        let existed = try ctx.mutate(key, as: SortedSetValue.self, create: !f.xx) { z -> (Void, Bool) in
             if z.isEmpty { z.reserve(pairs) }
             for j in 0..<pairs {
                 var score = scores[j]
@@ -238,6 +234,7 @@ public enum SortedSetCommands {
             }
             return ((), added + updated > 0)
         }
+        if existed == nil { return f.incr ? .null : .integer(0) }
         if added + updated > 0 {
             ctx.notify(.zset, f.incr ? "zincr" : "zadd", key)
             if f.incr {

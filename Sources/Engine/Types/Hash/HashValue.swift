@@ -9,9 +9,27 @@ public struct HashValue: CollectionValue {
     public static let maxListpackEntries = 512
     public static let maxListpackValue = 64
 
-    @usableFromInline var pairs: [(field: Bytes, value: Bytes)] = []
-    @usableFromInline var table = HashTable<Bytes>()
-    public private(set) var isListpack = true
+    /// The fields, behind one reference (see `CoWBox`).
+    @usableFromInline struct Fields {
+        var pairs: [(field: Bytes, value: Bytes)] = []
+        var table = HashTable<Bytes>()
+        var isListpack = true
+    }
+    @usableFromInline var box = CoWBox(Fields())
+    @usableFromInline var fields: Fields {
+        _read { yield box.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
+            yield &box.value
+        }
+    }
+
+    @usableFromInline var pairs: [(field: Bytes, value: Bytes)] { _read { yield fields.pairs } _modify { yield &fields.pairs } }
+    @usableFromInline var table: HashTable<Bytes> { _read { yield fields.table } _modify { yield &fields.table } }
+    public private(set) var isListpack: Bool {
+        get { fields.isListpack }
+        set { fields.isListpack = newValue }
+    }
 
     public init() {}
 

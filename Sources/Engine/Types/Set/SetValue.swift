@@ -9,11 +9,33 @@ public struct SetValue: CollectionValue {
     /// Redis's default `set-max-intset-entries`.
     public static let maxIntsetEntries = 512
 
-    @usableFromInline var ints: [Int64] = []
+    /// The fields, behind one reference (see `CoWBox`).
+    @usableFromInline struct Fields {
+        var ints: [Int64] = []
+        var intsetWidth = 2
+        var table = HashTable<Bool>()
+        var isIntset = true
+    }
+    @usableFromInline var box = CoWBox(Fields())
+    @usableFromInline var fields: Fields {
+        _read { yield box.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
+            yield &box.value
+        }
+    }
+
+    @usableFromInline var ints: [Int64] { _read { yield fields.ints } _modify { yield &fields.ints } }
     /// Bytes per element of the intset encoding (2, 4 or 8).
-    public private(set) var intsetWidth = 2
-    @usableFromInline var table = HashTable<Bool>()
-    public private(set) var isIntset = true
+    public private(set) var intsetWidth: Int {
+        get { fields.intsetWidth }
+        set { fields.intsetWidth = newValue }
+    }
+    @usableFromInline var table: HashTable<Bool> { _read { yield fields.table } _modify { yield &fields.table } }
+    public private(set) var isIntset: Bool {
+        get { fields.isIntset }
+        set { fields.isIntset = newValue }
+    }
 
     public init() {}
 

@@ -13,11 +13,30 @@ public struct SortedSetValue: CollectionValue {
     public static let maxListpackEntries = 128
     public static let maxListpackValue = 64
 
-    private var small = SortedSetListpack()
-    private var scores = HashTable<Double>()
-    private var list = SortedSetSkipList()
+    /// The fields, behind one reference (see `CoWBox`).
+    @usableFromInline struct Fields {
+        var small = SortedSetListpack()
+        var scores = HashTable<Double>()
+        var list = SortedSetSkipList()
+        var isSkiplist = false
+    }
+    @usableFromInline var box = CoWBox(Fields())
+    @usableFromInline var fields: Fields {
+        _read { yield box.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
+            yield &box.value
+        }
+    }
+
+    private var small: SortedSetListpack { _read { yield fields.small } _modify { yield &fields.small } }
+    private var scores: HashTable<Double> { _read { yield fields.scores } _modify { yield &fields.scores } }
+    private var list: SortedSetSkipList { _read { yield fields.list } _modify { yield &fields.list } }
     /// Redis's encoding: listpack while small, skiplist once it grows (one-way, like Redis).
-    public private(set) var isSkiplist = false
+    public private(set) var isSkiplist: Bool {
+        get { fields.isSkiplist }
+        set { fields.isSkiplist = newValue }
+    }
 
     public init() {}
     public static var empty: SortedSetValue { SortedSetValue() }
