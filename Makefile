@@ -1,6 +1,6 @@
 # Mnemo — two commands: `make run` and `make test`. Both install what is missing first.
 SHELL := /bin/bash
-APT_PACKAGES := liblua5.4-dev lua-cjson-dev lua-bitop-dev pkg-config redis-tools redis-server openssl
+APT_PACKAGES := liblua5.4-dev lua-cjson-dev lua-bitop-dev libjemalloc-dev pkg-config redis-tools redis-server openssl
 PY_PACKAGES := redis pytest
 PORT ?= 6379
 DATA_DIR ?= ./mnemo-data

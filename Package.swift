@@ -85,7 +85,13 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
-        .executableTarget(name: "mnemo-server", dependencies: ["Server"], swiftSettings: fast),
+        // jemalloc (Debian's libjemalloc) replaces glibc malloc for the whole process, as in
+        // Redis: every request allocates and frees its arguments, and collections' elements
+        // are many small blocks; measured 4-20% more throughput on pipelined commands.
+        .executableTarget(
+            name: "mnemo-server", dependencies: ["Server"], swiftSettings: fast,
+            linkerSettings: [.linkedLibrary("jemalloc")]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [

@@ -270,7 +270,7 @@ public final class AccessControl {
         if user.unrestricted { return nil }
         guard let (reason, pos) = check(user, spec, argv) else { return nil }
         let context = Self.context(client)
-        client.lastCommand = spec.fullName  // CLIENT LIST's cmd= in the log entry, as Redis shows it
+        client.lastSpec = spec  // CLIENT LIST's cmd= in the log entry, as Redis shows it
         let object = reason == .command ? spec.fullName : String(decoding: argv[pos], as: UTF8.self)
         addLog(client, reason, object: object, username: user.name, context: context)
         return Self.denialReply(reason, spec, context: context, inExec: client.executionContext == .multi && client.multi == nil)

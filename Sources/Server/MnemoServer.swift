@@ -472,8 +472,10 @@ public final class MnemoServer: @unchecked Sendable {
     func isDurable(_ barrier: UInt64) -> Bool { barrier == 0 || persistence == nil }
 
     /// Whether the request must run on the engine loop (see `CommandSpec.mayRunLong`).
-    func mayRunLong(_ request: Request) -> Bool {
-        guard case .command(let argv) = request, let name = argv.first, let spec = engine.table.lookup(name) else { return false }
+    func mayRunLong(_ request: Request, _ names: inout CommandNameCache) -> Bool {
+        guard case .command(let argv) = request, let name = argv.first, let spec = names.lookup(name, in: engine) else {
+            return false
+        }
         return spec.mayRunLong
     }
 

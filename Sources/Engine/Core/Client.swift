@@ -48,7 +48,9 @@ public final class Client {
     public var kind: String  // "normal", "pubsub", …
     public let createdAt: Int64
     public var lastInteraction: Int64
-    public var lastCommand = "NULL"
+    /// The last command run (CLIENT LIST's `cmd=`): the spec is kept, its name made on demand.
+    public var lastSpec: CommandSpec?
+    public var lastCommand: String { lastSpec?.fullName ?? "NULL" }
     public var noEvict = false
     public var noTouch = false
     public var libName: Bytes?

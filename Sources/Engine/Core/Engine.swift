@@ -42,7 +42,12 @@ public final class Engine {
     public var databases: [Database]
     public var settings: EngineSettings
     public var stats = EngineStats()
-    public private(set) var table: CommandTable
+    public private(set) var table: CommandTable {
+        didSet { tableGeneration &+= 1 }
+    }
+    /// Changes whenever the table does (module commands come and go): `CommandNameCache`s
+    /// compare it to know their entry is still valid.
+    public private(set) var tableGeneration = 0
     public var clients: [Int64: Client] = [:]
     /// Clients blocked on keys (BLPOP and friends).
     public let blocking = BlockingRegistry()

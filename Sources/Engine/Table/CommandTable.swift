@@ -122,3 +122,29 @@ public struct CommandTable: @unchecked Sendable {
         return true
     }
 }
+
+/// The last command name looked up and its spec. A pipeline repeats its command, and the
+/// request decoder hands out the same name array for a repeated name, so the next request
+/// is recognised by the array's storage alone: no hashing, no probing, no copy of the table.
+/// Valid while the engine's table is unchanged (`Engine.tableGeneration`). Used on the engine
+/// (the dispatcher) and, holding the engine, by a connection (is this batch safe inline?).
+public struct CommandNameCache {
+    private var name: Bytes = []
+    private var spec: CommandSpec?
+    private var generation = -1
+
+    public init() {}
+
+    @inline(__always) public mutating func lookup(_ name: Bytes, in engine: Engine) -> CommandSpec? {
+        if generation == engine.tableGeneration && Self.sameStorage(name, self.name) { return spec }
+        let found = engine.table.lookup(name)
+        self.name = name  // kept: its storage cannot be reused while held here
+        spec = found
+        generation = engine.tableGeneration
+        return found
+    }
+
+    @inline(__always) private static func sameStorage(_ a: Bytes, _ b: Bytes) -> Bool {
+        a.count == b.count && a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pa.baseAddress == $0.baseAddress } }
+    }
+}

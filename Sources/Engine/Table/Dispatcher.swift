@@ -14,6 +14,7 @@ public final class Dispatcher {
     /// released and called through a reabstraction thunk, which cost 4% of a pipelined GET.
     /// `gateBoxes` owns the boxes `gates` points to.
     private var gates: [Unmanaged<Gate>] = []
+    private var names = CommandNameCache()
     private var gateBoxes: [Gate] = []
 
     private final class Gate {
@@ -53,7 +54,7 @@ public final class Dispatcher {
 
     /// Resolves the spec for argv: the command, or its subcommand. Errors are Redis's texts.
     public func resolve(_ argv: [Bytes]) -> Result<CommandSpec, RedisError> {
-        guard let name = argv.first, var spec = engine.table.lookup(name) else {
+        guard let name = argv.first, var spec = names.lookup(name, in: engine) else {
             return .failure(Dispatcher.unknownCommand(argv))
         }
         if !spec.subcommands.isEmpty && !(argv.count == 1 && spec.handler != nil) {
@@ -124,7 +125,7 @@ public final class Dispatcher {
     public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
         guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
-        client.lastCommand = spec.fullName
+        client.lastSpec = spec
         let start = CommandClock.ticks()
         let reply: RESPValue
         var failed = false

@@ -43,7 +43,7 @@ struct InfoReport {
             fclose(f)
             rss = Int64(resident) * Int64(sysconf(Int32(_SC_PAGESIZE)))
         }
-        return (rss, rss)
+        return (Allocator.allocatedBytes() ?? rss, rss)
     }
 
     static func human(_ bytes: Int64) -> String {
@@ -98,7 +98,7 @@ struct InfoReport {
                 ("maxmemory", String(maxmem)), ("maxmemory_human", InfoReport.human(maxmem)),
                 ("maxmemory_policy", server.config["maxmemory-policy"]),
                 ("mem_fragmentation_ratio", InfoReport.format2(used > 0 ? Double(rss) / Double(used) : 1)),
-                ("mem_allocator", "libc"), ("lazyfree_pending_objects", "0"),
+                ("mem_allocator", Allocator.name), ("lazyfree_pending_objects", "0"),
             ]
         case "persistence":
             return server.persistenceInfo()

@@ -272,12 +272,14 @@ enum MonitoringCommands {
                     },
                     sub("malloc-stats", 2, [], "Show allocator internal stats", since: "4.0.0",
                         complexity: "Depends on how much memory is allocated, could be slow") { _ in
-                        let (used, rss) = InfoReport.memoryBytes()
-                        return .verbatim(format: "txt", text: Bytes(
-                            "Stats not supported for the current allocator (system malloc).\nallocated: \(used)\nresident: \(rss)\n"))
+                        if let report = Allocator.statsReport() { return .verbatim(format: "txt", text: Bytes(report)) }
+                        return .verbatim(format: "txt", text: Bytes("Stats not supported for the current allocator"))
                     },
                     sub("purge", 2, [], "Ask the allocator to release memory", since: "4.0.0",
-                        complexity: "Depends on how much memory is allocated, could be slow") { _ in .ok },  // system malloc: nothing to purge on request
+                        complexity: "Depends on how much memory is allocated, could be slow") { _ in
+                        Allocator.purge()
+                        return .ok
+                    },
                     sub("help", 2, [.loading, .stale], "Show helpful text about the different subcommands", since: "4.0.0") { _ in
                         ServerCommands.helpReply("MEMORY", [
                             "DOCTOR", "    Return memory problems reports.",

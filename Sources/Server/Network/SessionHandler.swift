@@ -189,10 +189,13 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
 
     /// Runs the pending batch here, on the I/O loop, if the engine is free and no command in it
     /// can hold the engine for long (scripts, modules, EXEC, admin). No thread hop either way.
+    /// This connection's last command name (see `CommandNameCache`), read holding the engine.
+    private var commandNames = CommandNameCache()
+
     private func runInline(_ channel: Channel) -> Bool {
         guard server.engineMutex.tryLock() else { return false }
         // The client is created on the engine loop when the connection opens.
-        guard client != nil, !pending.contains(where: server.mayRunLong) else {
+        guard client != nil, !pending.contains(where: { server.mayRunLong($0, &commandNames) }) else {
             server.engineMutex.unlock()
             return false
         }
