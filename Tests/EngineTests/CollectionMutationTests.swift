@@ -106,3 +106,54 @@ import Testing
         }
     }
 }
+
+/// SET finds the key once and writes the new value into the slot it found: expiry, KEEPTTL and
+/// the index of keys with a TTL must come out as with a lookup followed by an insert.
+@Suite struct SetInPlaceTests {
+    @Test func replacingKeepsTheExpiryIndexRight() {
+        let s = TestServer()
+        let db = { s.engine.databases[0] }
+        #expect(s("SET", "k", "a", "EX", "100") == .ok)
+        #expect(db().volatileCount == 1)
+        #expect(s("SET", "k", "b", "KEEPTTL") == .ok)
+        #expect(db().volatileCount == 1)
+        #expect(s.entry("k")!.expireAt > s.now)
+        #expect(s("SET", "k", "c") == .ok)  // a plain SET drops the TTL
+        #expect(db().volatileCount == 0)
+        #expect(s.entry("k")!.expireAt == 0)
+        #expect(s("SET", "k", "d", "PX", "100000") == .ok)
+        #expect(db().volatileCount == 1)
+        #expect(s("GET", "k") == bulk("d"))
+        #expect(s("SET", "k", "e", "XX") == .ok)
+        #expect(s("SET", "k", "f", "NX") == .null)
+        #expect(s("GET", "k") == bulk("e"))
+        #expect(db().count == 1)
+    }
+
+    @Test func anExpiredKeyIsExpiredFirst() {
+        let s = TestServer()
+        var events: [String] = []
+        s.engine.onKeyspaceEvent = { _, e, _, _ in events.append(e) }
+        s("SET", "k", "old", "EX", "100")
+        s.expireNow("k")
+        _ = s.effects()
+        events.removeAll()
+        #expect(s("SET", "k", "x", "XX") == .null)  // expired = missing
+        #expect(s.effectWords() == [["DEL", "k"]])
+        #expect(events == ["expired"])
+        #expect(s("SET", "k", "new", "KEEPTTL") == .ok)  // no TTL left to keep
+        #expect(s.entry("k")!.expireAt == 0)
+        #expect(s.engine.databases[0].volatileCount == 0)
+        #expect(s("GET", "k") == bulk("new"))
+    }
+
+    /// A read moves the access clock in the same probe (OBJECT IDLETIME restarts).
+    @Test func readsTouchTheEntry() {
+        let s = TestServer()
+        s("SET", "k", "v")
+        s.engine.databases[0].touch(Bytes("k"), now: s.now - 10_000)
+        #expect(s("OBJECT", "IDLETIME", "k") == int(10))
+        s("GET", "k")
+        #expect(s("OBJECT", "IDLETIME", "k") == int(0))
+    }
+}

@@ -34,9 +34,9 @@ extension Engine {
         var thrown: Error?
         var outcome: (result: R, changed: Bool)?
         var nowEmpty = false
-        let now = commandTime, replaying = isReplaying
+        let now = commandTime
         var found = databases[db].updateEntry(key, hash: hash) { e -> MutateProbe in
-            if e.expireAt != 0 && e.expireAt <= now && !replaying { return .expired }
+            if isDue(e.expireAt) { return .expired }
             guard var c = T.extract(e.value) else { return .wrongType }
             e.value = Value.placeholder  // drop the entry's reference so `c` is unique
             do { outcome = try body(&c) } catch { thrown = error }

@@ -30,11 +30,9 @@ public struct CommandContext {
 
     /// Lookup that counts a hit or miss (read commands).
     public func lookupRead(_ key: Bytes) -> Entry? {
-        let e = engine.lookup(client.db, key)
+        let e = engine.lookupRead(client.db, key, touch: !client.noTouch)
         if e != nil {
             engine.stats.keyspaceHits += 1
-            // The access clock has 1 s resolution (as Redis's LRU clock): skip needless writes.
-            if !client.noTouch && now - e!.lastAccess >= 1000 { engine.databases[client.db].touch(key, now: now) }
         } else {
             engine.stats.keyspaceMisses += 1
             engine.notify(.keyMiss, "keymiss", db: client.db, key: key)

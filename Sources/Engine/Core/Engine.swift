@@ -131,13 +131,32 @@ public final class Engine {
 
     // MARK: keyspace access
 
+    /// Whether an entry expiring at `expireAt` (0 = never) is dead at this command's time
+    /// (never while replaying the log: the log says when keys went).
+    @inline(__always) public func isDue(_ expireAt: Int64) -> Bool {
+        expireAt != 0 && expireAt <= commandTime && !isReplaying
+    }
+
     /// The live entry for `key`, removing it (and logging a DEL) if it has expired.
     public func lookup(_ db: Int, _ key: Bytes) -> Entry? {
         guard let e = databases[db].raw(key) else { return nil }
-        if e.expireAt != 0 && e.expireAt <= commandTime && !isReplaying {
+        if isDue(e.expireAt) {
             expire(db, key)
             return nil
         }
+        return e
+    }
+
+    /// `lookup` for a read: a live entry's access clock (1 s resolution, as Redis's LRU clock)
+    /// moves to now unless `touch` is false, in the same probe.
+    public func lookupRead(_ db: Int, _ key: Bytes, touch: Bool) -> Entry? {
+        let h = Database.hash(key)
+        guard let (e, slot) = databases[db].rawWithSlot(key, hash: h) else { return nil }
+        if isDue(e.expireAt) {
+            expire(db, key)
+            return nil
+        }
+        if touch && commandTime - e.lastAccess >= 1000 { databases[db].touch(hash: h, slot: slot, now: commandTime) }
         return e
     }
 

@@ -84,6 +84,30 @@ public struct Database {
         set(key, e)
     }
 
+    /// The entry without checking expiry, and its slot for `touch(hash:slot:now:)`.
+    public func rawWithSlot(_ key: Bytes, hash h: UInt64) -> (Entry, Int32)? {
+        shards[Self.shard(h)].getWithSlot(key, hash: h)
+    }
+
+    /// Replaces the entry of `key` that `rawWithSlot` just found in `slot` (expiring at
+    /// `oldExpireAt`), keeping the index of keys with an expiry right: `set` with no second probe.
+    public mutating func replace(_ key: Bytes, hash h: UInt64, slot: Int32, oldExpireAt: Int64, with entry: Entry) {
+        let s = Self.shard(h)
+        shards[s].updateSlot(slot) { $0 = entry }
+        if entry.expireAt != 0 {
+            if oldExpireAt == 0 { volatileCount += 1 }
+            volatile[s].set(key, entry.expireAt, hash: h)
+        } else if oldExpireAt != 0 {
+            volatile[s].remove(key, hash: h)
+            volatileCount -= 1
+        }
+    }
+
+    /// Moves the access clock of the entry `rawWithSlot` just found.
+    public mutating func touch(hash h: UInt64, slot: Int32, now: Int64) {
+        shards[Self.shard(h)].updateSlot(slot) { $0.lastAccess = now }
+    }
+
     public mutating func touch(_ key: Bytes, now: Int64) {
         let h = HashTable<Entry>.hash(key)
         _ = shards[Self.shard(h)].update(key, hash: h) { $0.lastAccess = now }

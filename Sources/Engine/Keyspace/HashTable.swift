@@ -74,6 +74,18 @@ public struct HashTable<Value> {
 
     public func get(_ key: Bytes) -> Value? { get(key, hash: Self.hash(key)) }
 
+    /// The value and the slot it lies in, for a change by `updateSlot` with no second probe
+    /// (valid until the table is next changed).
+    public func getWithSlot(_ key: Bytes, hash: UInt64) -> (Value, Int32)? {
+        let i = find(key, hash: hash)
+        return i >= 0 ? (slots[Int(i)].value!, i) : nil
+    }
+
+    /// Changes the value in `slot`, which `getWithSlot` just returned.
+    public mutating func updateSlot(_ slot: Int32, _ body: (inout Value) -> Void) {
+        body(&slots[Int(slot)].value!)
+    }
+
     /// Inserts or replaces; returns the previous value.
     @discardableResult
     public mutating func set(_ key: Bytes, _ value: Value, hash: UInt64) -> Value? {

@@ -54,23 +54,35 @@ public final class Dispatcher {
 
     /// Resolves the spec for argv: the command, or its subcommand. Errors are Redis's texts.
     public func resolve(_ argv: [Bytes]) -> Result<CommandSpec, RedisError> {
+        var error: RedisError?
+        if let spec = resolveSpec(argv, &error) { return .success(spec) }
+        return .failure(error!)
+    }
+
+    /// `resolve` without a `Result` to build and destroy on every command.
+    @inline(__always) func resolveSpec(_ argv: [Bytes], _ error: inout RedisError?) -> CommandSpec? {
         guard let name = argv.first, var spec = names.lookup(name, in: engine) else {
-            return .failure(Dispatcher.unknownCommand(argv))
+            error = Dispatcher.unknownCommand(argv)
+            return nil
         }
         if !spec.subcommands.isEmpty && !(argv.count == 1 && spec.handler != nil) {
-            guard argv.count >= 2 else { return .failure(.wrongArity(spec.name)) }
+            guard argv.count >= 2 else {
+                error = .wrongArity(spec.name)
+                return nil
+            }
             let subName = argv[1].lower
             guard let sub = spec.subcommands.first(where: { $0.name == subName }) else {
-                return .failure(
-                    RedisError("unknown subcommand '\(Dispatcher.clip(argv[1]))'. Try \(spec.name.uppercased()) HELP."))
+                error = RedisError("unknown subcommand '\(Dispatcher.clip(argv[1]))'. Try \(spec.name.uppercased()) HELP.")
+                return nil
             }
             spec = sub
         }
         let argc = argv.count
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
-            return .failure(.wrongArity(spec.fullName))
+            error = .wrongArity(spec.fullName)
+            return nil
         }
-        return .success(spec)
+        return spec
     }
 
     static func clip(_ b: Bytes) -> String { String(decoding: b.prefix(128), as: UTF8.self) }
@@ -88,18 +100,15 @@ public final class Dispatcher {
     /// Executes one command for `client` and returns its reply. Effects accumulate in
     /// `engine.pendingEffects`; the caller commits them as one record.
     public func execute(_ argv: [Bytes], client: Client) -> RESPValue {
-        let spec: CommandSpec
-        lastResolved = nil
-        switch resolve(argv) {
-        case .success(let s):
-            spec = s
-            lastResolved = s
-        case .failure(let e):
+        var error: RedisError?
+        guard let spec = resolveSpec(argv, &error) else {
+            lastResolved = nil
             // A command rejected while queueing dooms the transaction (EXECABORT).
             if client.multi != nil { client.multi!.failed = true }
             if let s = engine.table.lookup(argv.first ?? []) { s.stats.rejectedCalls += 1 }
-            return errorReply(e)
+            return errorReply(error!)
         }
+        lastResolved = spec
         for i in 0..<gates.count {
             if let reply = gates[i]._withUnsafeGuaranteedRef({ $0.check(client, spec, argv) }) {
                 if reply.isError {

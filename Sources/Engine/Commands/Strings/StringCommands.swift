@@ -146,14 +146,29 @@ public enum StringCommands {
         if o.get, let s = try ctx.string(key) {
             old = .bulk(s)
         }
-        let existing = ctx.lookup(key)
+        // One probe finds the key (expiring it if due, as Redis's lookupKeyWrite) and the slot
+        // the new value goes to.
+        let engine = ctx.engine, db = ctx.db, hash = Database.hash(key)
+        var existing: (expireAt: Int64, slot: Int32)?
+        if let (e, slot) = engine.databases[db].rawWithSlot(key, hash: hash) {
+            if engine.isDue(e.expireAt) {
+                engine.expire(db, key)
+            } else {
+                existing = (e.expireAt, slot)
+            }
+        }
         if (o.condition == .nx && existing != nil) || (o.condition == .xx && existing == nil) {
             return o.get ? old : .null
         }
-        var entry = Entry(value: .string(value))
+        var entry = Entry(value: .string(value), lastAccess: engine.commandTime)
         if o.keepTTL, let e = existing { entry.expireAt = e.expireAt }
         if let at = o.expireAt { entry.expireAt = at }
-        ctx.set(key, entry)
+        if let e = existing {
+            engine.databases[db].replace(key, hash: hash, slot: e.slot, oldExpireAt: e.expireAt, with: entry)
+        } else {
+            engine.databases[db].set(key, entry, hash: hash)
+        }
+        engine.keyChanged(db, key)
         ctx.notify(.string, "set", key)
         if let at = o.expireAt {
             ctx.notify(.generic, "expire", key)
