@@ -100,6 +100,17 @@ def test_role_replicaof_lolwut(diff):
     assert "Redis ver. 7.0.15" in diff.m.lolwut()
 
 
+def test_cluster_commands_without_cluster_mode(diff):
+    # Declared as in Redis 7.0 (so ACL rules like +cluster work), refused as a non-cluster
+    # Redis refuses them.
+    diff.script([
+        ("CLUSTER", "INFO"), ("CLUSTER", "KEYSLOT", "foo"), ("CLUSTER", "HELP"), ("CLUSTER",),
+        ("CLUSTER", "bogus"), ("CLUSTER", "INFO", "extra"), ("ACL", "SETUSER", "clusterfan", "+cluster"),
+        ("ACL", "DELUSER", "clusterfan"), ("READONLY",),
+    ])
+    assert len(diff.m.command_list()) > 300
+
+
 def test_client_pause_waits_instead_of_failing(r, mnemo):
     other = redis.Redis(host=mnemo.host, port=mnemo.port)
     try:

@@ -298,6 +298,38 @@ enum MonitoringCommands {
                 handler: { _ in .array([.bulk(Bytes("master")), .integer(0), .array([])]) }),
             replicaof("replicaof", since: "5.0.0"),
             replicaof("slaveof", since: "1.0.0"),
+            CommandSpec(
+                "cluster", arity: -2,
+                docs: CommandDocs("A container for cluster commands", since: "3.0.0", group: "cluster", complexity: "Depends on subcommand."),
+                subcommands: [
+                    clusterSub("addslots", -3, [.admin, .stale], "Assign new hash slots to receiving node", since: "3.0.0", complexity: "O(N) where N is the total number of hash slot arguments"),
+                    clusterSub("addslotsrange", -4, [.admin, .stale], "Assign new hash slots to receiving node", since: "7.0.0", complexity: "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
+                    clusterSub("bumpepoch", 2, [.admin, .stale], "Advance the cluster config epoch", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("count-failure-reports", 3, [.admin, .stale], "Return the number of failure reports active for a given node", since: "3.0.0", complexity: "O(N) where N is the number of failure reports"),
+                    clusterSub("countkeysinslot", 3, [.stale], "Return the number of local keys in the specified hash slot", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("delslots", -3, [.admin, .stale], "Set hash slots as unbound in receiving node", since: "3.0.0", complexity: "O(N) where N is the total number of hash slot arguments"),
+                    clusterSub("delslotsrange", -4, [.admin, .stale], "Set hash slots as unbound in receiving node", since: "7.0.0", complexity: "O(N) where N is the total number of the slots between the start slot and end slot arguments."),
+                    clusterSub("failover", -2, [.admin, .stale], "Forces a replica to perform a manual failover of its master.", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("flushslots", 2, [.admin, .stale], "Delete a node's own slots information", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("forget", 3, [.admin, .stale], "Remove a node from the nodes table", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("getkeysinslot", 4, [.stale], "Return local key names in the specified hash slot", since: "3.0.0", complexity: "O(log(N)) where N is the number of requested keys"),
+                    clusterSub("help", 2, [.loading, .stale], "Show helpful text about the different subcommands", since: "5.0.0", complexity: "O(1)"),
+                    clusterSub("info", 2, [.stale], "Provides info about Redis Cluster node state", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("keyslot", 3, [.stale], "Returns the hash slot of the specified key", since: "3.0.0", complexity: "O(N) where N is the number of bytes in the key"),
+                    clusterSub("links", 2, [.stale], "Returns a list of all TCP links to and from peer nodes in cluster", since: "7.0.0", complexity: "O(N) where N is the total number of Cluster nodes"),
+                    clusterSub("meet", -4, [.admin, .stale], "Force a node cluster to handshake with another node", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("myid", 2, [.stale], "Return the node id", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("nodes", 2, [.stale], "Get Cluster config for the node", since: "3.0.0", complexity: "O(N) where N is the total number of Cluster nodes"),
+                    clusterSub("replicas", 3, [.admin, .stale], "List replica nodes of the specified master node", since: "5.0.0", complexity: "O(1)"),
+                    clusterSub("replicate", 3, [.admin, .stale], "Reconfigure a node as a replica of the specified master node", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("reset", -2, [.admin, .noscript, .stale], "Reset a Redis Cluster node", since: "3.0.0", complexity: "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect."),
+                    clusterSub("saveconfig", 2, [.admin, .stale], "Forces the node to save cluster state on disk", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("set-config-epoch", 3, [.admin, .stale], "Set the configuration epoch in a new node", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("setslot", -4, [.admin, .stale], "Bind a hash slot to a specific node", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("shards", 2, [.stale], "Get array of cluster slots to node mappings", since: "7.0.0", complexity: "O(N) where N is the total number of cluster nodes"),
+                    clusterSub("slaves", 3, [.admin, .stale], "List replica nodes of the specified master node", since: "3.0.0", complexity: "O(1)"),
+                    clusterSub("slots", 2, [.stale], "Get array of Cluster slot to node mappings", since: "3.0.0", complexity: "O(N) where N is the total number of Cluster nodes"),
+                ]),
             clusterOnly("readonly", [.loading, .stale, .fast], "Enables read queries for a connection to a cluster replica node"),
             clusterOnly("readwrite", [.loading, .stale, .fast], "Disables read queries for a connection to a cluster replica node"),
             clusterOnly("asking", [.fast], "Sent by cluster clients after an -ASK redirect"),
@@ -310,6 +342,15 @@ enum MonitoringCommands {
             name, arity: 1, flags: flags, acl: [.connection],
             docs: CommandDocs(summary, since: "3.0.0", group: "cluster"),
             handler: { _ in throw RedisError("This instance has cluster support disabled") })
+    }
+
+    /// A CLUSTER subcommand: declared as Redis 7.0 declares it (ACL rules such as `+cluster`
+    /// and COMMAND list it), answered as a server without cluster mode answers.
+    static func clusterSub(_ name: String, _ arity: Int, _ flags: CommandFlags, _ summary: String, since: String,
+                           complexity: String) -> CommandSpec {
+        sub(name, arity, flags, summary, since: since, group: "cluster", complexity: complexity) { _ in
+            throw RedisError("This instance has cluster support disabled")
+        }
     }
 
     /// Mnemo has no replication yet: REPLICAOF NO ONE (already a primary) succeeds, anything else is refused.
