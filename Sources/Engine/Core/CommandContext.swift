@@ -30,7 +30,7 @@ public struct CommandContext {
 
     /// Lookup that counts a hit or miss (read commands).
     public func lookupRead(_ key: Bytes) -> Entry? {
-        let e = engine.lookupRead(client.db, key, touch: !client.noTouch)
+        let e = engine.lookup(client.db, key, touch: !client.noTouch)
         if e != nil {
             engine.stats.keyspaceHits += 1
         } else {

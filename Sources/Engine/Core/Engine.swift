@@ -137,25 +137,22 @@ public final class Engine {
         expireAt != 0 && expireAt <= commandTime && !isReplaying
     }
 
-    /// The live entry for `key`, removing it (and logging a DEL) if it has expired.
-    public func lookup(_ db: Int, _ key: Bytes) -> Entry? {
-        guard let e = databases[db].raw(key) else { return nil }
+    /// The live entry for `key` and the slot it lies in (for a change with no second probe),
+    /// removing the key (and logging a DEL) if it has expired.
+    public func probe(_ db: Int, _ key: Bytes, hash: UInt64) -> (Entry, Int32)? {
+        guard let (e, slot) = databases[db].rawWithSlot(key, hash: hash) else { return nil }
         if isDue(e.expireAt) {
             expire(db, key)
             return nil
         }
-        return e
+        return (e, slot)
     }
 
-    /// `lookup` for a read: a live entry's access clock (1 s resolution, as Redis's LRU clock)
-    /// moves to now unless `touch` is false, in the same probe.
-    public func lookupRead(_ db: Int, _ key: Bytes, touch: Bool) -> Entry? {
+    /// The live entry for `key`. With `touch` (reads), its access clock (1 s resolution, as
+    /// Redis's LRU clock) moves to now in the same probe.
+    public func lookup(_ db: Int, _ key: Bytes, touch: Bool = false) -> Entry? {
         let h = Database.hash(key)
-        guard let (e, slot) = databases[db].rawWithSlot(key, hash: h) else { return nil }
-        if isDue(e.expireAt) {
-            expire(db, key)
-            return nil
-        }
+        guard let (e, slot) = probe(db, key, hash: h) else { return nil }
         if touch && commandTime - e.lastAccess >= 1000 { databases[db].touch(hash: h, slot: slot, now: commandTime) }
         return e
     }

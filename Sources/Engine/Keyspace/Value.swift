@@ -51,6 +51,23 @@ public enum Value {
     @usableFromInline init(_ value: Fields) { self.value = value }
 }
 
+/// A value type whose fields live in a `CoWBox`: `fields` reads them in place and copies the
+/// box before a change only when it is shared.
+@usableFromInline protocol CoWFields {
+    associatedtype Fields
+    var box: CoWBox<Fields> { get set }
+}
+
+extension CoWFields {
+    @inlinable var fields: Fields {
+        _read { yield box.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
+            yield &box.value
+        }
+    }
+}
+
 /// A collection type family's value: how it is found in, and put back into, a `Value`.
 public protocol CollectionValue {
     static var empty: Self { get }

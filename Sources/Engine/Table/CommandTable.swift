@@ -1,5 +1,5 @@
 /// The one command table: every command, looked up by lowercase name.
-public struct CommandTable: @unchecked Sendable {
+public struct CommandTable: @unchecked Sendable, CoWFields {
     /// Every command looks a name up, through a copy of the table (the engine's property):
     /// behind one reference, that copy is one retain rather than one per field.
     @usableFromInline struct Fields {
@@ -8,13 +8,6 @@ public struct CommandTable: @unchecked Sendable {
         var nextID = 0
     }
     @usableFromInline var box = CoWBox(Fields())
-    @usableFromInline var fields: Fields {
-        _read { yield box.value }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
-            yield &box.value
-        }
-    }
 
     public private(set) var commands: [String: CommandSpec] {
         _read { yield fields.commands }

@@ -149,14 +149,7 @@ public enum StringCommands {
         // One probe finds the key (expiring it if due, as Redis's lookupKeyWrite) and the slot
         // the new value goes to.
         let engine = ctx.engine, db = ctx.db, hash = Database.hash(key)
-        var existing: (expireAt: Int64, slot: Int32)?
-        if let (e, slot) = engine.databases[db].rawWithSlot(key, hash: hash) {
-            if engine.isDue(e.expireAt) {
-                engine.expire(db, key)
-            } else {
-                existing = (e.expireAt, slot)
-            }
-        }
+        let existing = engine.probe(db, key, hash: hash).map { (expireAt: $0.0.expireAt, slot: $0.1) }
         if (o.condition == .nx && existing != nil) || (o.condition == .xx && existing == nil) {
             return o.get ? old : .null
         }

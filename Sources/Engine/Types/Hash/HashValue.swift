@@ -4,7 +4,7 @@
 ///   hashes in a listpack, so replies and DUMP payloads follow insertion order).
 /// * `hashtable`: a `HashTable`, once the hash has more than `maxListpackEntries` fields or
 ///   any field or value longer than `maxListpackValue` bytes. Conversion is one-way.
-public struct HashValue: CollectionValue {
+public struct HashValue: CollectionValue, CoWFields {
     /// Redis's defaults: `hash-max-listpack-entries` and `hash-max-listpack-value`.
     public static let maxListpackEntries = 512
     public static let maxListpackValue = 64
@@ -16,13 +16,6 @@ public struct HashValue: CollectionValue {
         var isListpack = true
     }
     @usableFromInline var box = CoWBox(Fields())
-    @usableFromInline var fields: Fields {
-        _read { yield box.value }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
-            yield &box.value
-        }
-    }
 
     @usableFromInline var pairs: [(field: Bytes, value: Bytes)] { _read { yield fields.pairs } _modify { yield &fields.pairs } }
     @usableFromInline var table: HashTable<Bytes> { _read { yield fields.table } _modify { yield &fields.table } }

@@ -5,7 +5,7 @@
 ///   Redis, grows with the values added and never shrinks (DUMP payloads show it).
 /// * `hashtable`: a `HashTable`, from the first non-integer member or the 513th member on.
 ///   Conversion is one-way. (Redis 7.0 has no listpack encoding for sets.)
-public struct SetValue: CollectionValue {
+public struct SetValue: CollectionValue, CoWFields {
     /// Redis's default `set-max-intset-entries`.
     public static let maxIntsetEntries = 512
 
@@ -17,13 +17,6 @@ public struct SetValue: CollectionValue {
         var isIntset = true
     }
     @usableFromInline var box = CoWBox(Fields())
-    @usableFromInline var fields: Fields {
-        _read { yield box.value }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
-            yield &box.value
-        }
-    }
 
     @usableFromInline var ints: [Int64] { _read { yield fields.ints } _modify { yield &fields.ints } }
     /// Bytes per element of the intset encoding (2, 4 or 8).

@@ -8,7 +8,7 @@ import Darwin
 /// Small sets are one sorted array (`SortedSetListpack`, Redis's listpack encoding); large ones
 /// a hash table for member → score beside a skiplist for order (Redis's skiplist encoding).
 /// A value type: a snapshot's copy shares storage until either side changes.
-public struct SortedSetValue: CollectionValue {
+public struct SortedSetValue: CollectionValue, CoWFields {
     /// Redis 7.0 defaults: zset-max-listpack-entries / zset-max-listpack-value.
     public static let maxListpackEntries = 128
     public static let maxListpackValue = 64
@@ -21,13 +21,6 @@ public struct SortedSetValue: CollectionValue {
         var isSkiplist = false
     }
     @usableFromInline var box = CoWBox(Fields())
-    @usableFromInline var fields: Fields {
-        _read { yield box.value }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
-            yield &box.value
-        }
-    }
 
     private var small: SortedSetListpack { _read { yield fields.small } _modify { yield &fields.small } }
     private var scores: HashTable<Double> { _read { yield fields.scores } _modify { yield &fields.scores } }
