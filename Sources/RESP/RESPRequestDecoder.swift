@@ -63,16 +63,24 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     private var pendingArgs: [[UInt8]] = []
     private var remainingArgs = 0
     private var pendingBulkLength = -1
-    /// `proto-max-bulk-len` for the request being read (read once per request, not per argument).
+    /// `proto-max-bulk-len`, read from `shared` when a read begins (`beginRead`), not per request:
+    /// the shared value sits behind a lock.
     private var maxBulk = 0
 
     public init(limits: RESPLimits = RESPLimits(), authenticated: Bool = true, flag: AuthenticationFlag? = nil) {
         self.limits = limits
         self.fixedAuthenticated = authenticated
         self.flag = flag
+        self.maxBulk = limits.maxBulkLength
+    }
+
+    /// Takes the current shared limits (CONFIG SET proto-max-bulk-len applies from the next read).
+    public mutating func beginRead() {
+        maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        beginRead()
         if let args = try next(&buffer) {
             context.fireChannelRead(wrapInboundOut(args))
             return .continue
@@ -128,7 +136,6 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             }
             if n <= 0 { return (end, .empty) }
             remainingArgs = n
-            maxBulk = shared?.current.maxBulkLength ?? limits.maxBulkLength
             pendingArgs = []
             pendingArgs.reserveCapacity(min(n, 1024))
             pos = end
@@ -136,22 +143,15 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         while remainingArgs > 0 {
             if pendingBulkLength < 0 {
                 guard pos < raw.count else { return (pos, .incomplete) }
-                let first = raw[pos]
-                if first != UInt8(ascii: "$") {
-                    throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
+                if raw[pos] == UInt8(ascii: "$"), let (len, end) = Self.shortLength(raw, at: pos), len <= maxBulk,
+                    len <= limits.unauthenticatedMaxBulk || authenticated
+                {
+                    pendingBulkLength = len
+                    pos = end
+                } else {
+                    guard let end = try readBulkLength(raw, at: pos) else { return (pos, .incomplete) }
+                    pos = end
                 }
-                guard let (length, end) = Self.lengthLine(raw, at: pos) else {
-                    if raw.count - pos > limits.maxInlineLength { throw RESPProtocolError("too big bulk count string") }
-                    return (pos, .incomplete)
-                }
-                guard let len = length, len >= 0, len <= maxBulk else {
-                    throw RESPProtocolError("invalid bulk length")
-                }
-                if !authenticated && len > limits.unauthenticatedMaxBulk {
-                    throw RESPProtocolError("unauthenticated bulk length")
-                }
-                pendingBulkLength = len
-                pos = end
             }
             let len = pendingBulkLength
             guard raw.count - pos >= len + 2 else { return (pos, .incomplete) }
@@ -162,6 +162,27 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             remainingArgs -= 1
         }
         return (pos, .complete)
+    }
+
+    /// A bulk length line at `pos` the fast path did not take: sets `pendingBulkLength` and
+    /// returns the offset after the line, nil if it is not complete; Redis's errors otherwise.
+    private mutating func readBulkLength(_ raw: UnsafeRawBufferPointer, at pos: Int) throws -> Int? {
+        let first = raw[pos]
+        if first != UInt8(ascii: "$") {
+            throw RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
+        }
+        guard let (length, end) = Self.lengthLine(raw, at: pos) else {
+            if raw.count - pos > limits.maxInlineLength { throw RESPProtocolError("too big bulk count string") }
+            return nil
+        }
+        guard let len = length, len >= 0, len <= maxBulk else {
+            throw RESPProtocolError("invalid bulk length")
+        }
+        if !authenticated && len > limits.unauthenticatedMaxBulk {
+            throw RESPProtocolError("unauthenticated bulk length")
+        }
+        pendingBulkLength = len
+        return end
     }
 
     /// The last command name this connection sent: a pipeline repeats it, so the next request
@@ -177,6 +198,27 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         let name = [UInt8](bytes)
         if name.count <= 32 { lastName = name }
         return name
+    }
+
+    /// The common case of a length line, in one pass: `<prefix>` then 1 to 9 digits (no
+    /// leading zero) then `\r\n`, all present. Anything else (incomplete, negative, invalid)
+    /// returns nil and goes the general way (`lengthLine`), which decides.
+    @inline(__always)
+    private static func shortLength(_ raw: UnsafeRawBufferPointer, at start: Int) -> (Int, Int)? {
+        let n = raw.count
+        var p = start + 1
+        var value = 0
+        while p < n {
+            let d = raw[p] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            value = value &* 10 &+ Int(d)
+            p &+= 1
+        }
+        let digits = p &- start &- 1
+        guard digits >= 1 && digits <= 9, p &+ 1 < n, raw[p] == UInt8(ascii: "\r"),
+            digits == 1 || raw[start &+ 1] != UInt8(ascii: "0")
+        else { return nil }
+        return (value, p &+ 2)
     }
 
     /// `<prefix><integer>\r\n` at `start`: the integer (nil if not valid) and the offset after

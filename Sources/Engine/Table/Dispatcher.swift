@@ -134,7 +134,8 @@ public final class Dispatcher {
     public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
         guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
-        client.lastSpec = spec
+        // A pipeline repeats its command: only a different one costs a retain and a release.
+        if client.lastSpec?.storage !== spec.storage { client.lastSpec = spec }
         let start = CommandClock.ticks()
         let reply: RESPValue
         var failed = false

@@ -110,6 +110,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
+        decoder.beginRead()
         do {
             while let argv = try decoder.next(&buffer) { pending.append(.command(argv)) }
         } catch {
