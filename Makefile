@@ -36,7 +36,7 @@ compat: release
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server bash compat/run.sh
 
 bench: release
-	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server BENCH_SECTIONS="cache durable" \
+	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server BENCH_SECTIONS="cache durable" BENCH_N=$${BENCH_N:-300000} \
 		BENCH_TESTS=set,get,incr,mset,lpush,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100 bash bench/compare.sh
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/persistence.py
 	MNEMO_SERVER=$(CURDIR)/.build/release/mnemo-server python3 bench/pubsub.py

@@ -9,6 +9,10 @@
 #   BENCH_CLIENTS  -c (default 50)
 #   BENCH_PIPELINES  pipeline depths (default "1 16")
 #   BENCH_SECTIONS sections to run (default "cache"; "durable" adds the fsync-always comparison)
+#   BENCH_ROUNDS   rounds per pipeline depth (default 3): each round runs both servers, in
+#                  alternating order; the table shows the median ops/s of each server, the
+#                  ratio of the medians, and the lowest and highest ratio of a single round
+#                  (this machine's noise: one run alone can be off by 15-50%).
 #
 # Each section is one pair of server configurations. "cache": both servers without any log.
 # "durable": Redis with appendonly yes + appendfsync always vs Mnemo's default (durable).
@@ -22,6 +26,7 @@ BENCH_TESTS="${BENCH_TESTS:-set,get,incr,mset}"
 BENCH_CLIENTS="${BENCH_CLIENTS:-50}"
 BENCH_PIPELINES="${BENCH_PIPELINES:-1 16}"
 BENCH_SECTIONS="${BENCH_SECTIONS:-cache}"
+BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
 PY="${PYTHON:-python3}"
 
 [ -x "$MNEMO_SERVER" ] || { echo "mnemo-server not found at $MNEMO_SERVER (run: swift build -c release)" >&2; exit 1; }
@@ -94,18 +99,25 @@ run_section() {
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do redis_args+=("$1"); shift; done
     [ $# -gt 0 ] && shift
     mnemo_args=("$@")
-    local p
+    local p r order who
     for p in $BENCH_PIPELINES; do
-        start_server redis "$REDIS_SERVER" "${redis_args[@]}"
-        bench "$SERVER_PORT" "$p" "$WORK/$title-redis-P$p.csv"
-        stop_server "$SERVER_PID" "$SERVER_PORT"
-        start_server mnemo "$MNEMO_SERVER" "${mnemo_args[@]}"
-        bench "$SERVER_PORT" "$p" "$WORK/$title-mnemo-P$p.csv"
-        stop_server "$SERVER_PID" "$SERVER_PORT"
+        for r in $(seq 1 "$BENCH_ROUNDS"); do
+            # Alternate who goes first, so a slow spell of the machine does not favour one side.
+            if [ $((r % 2)) = 1 ]; then order="redis mnemo"; else order="mnemo redis"; fi
+            for who in $order; do
+                if [ "$who" = redis ]; then
+                    start_server redis "$REDIS_SERVER" "${redis_args[@]}"
+                else
+                    start_server mnemo "$MNEMO_SERVER" "${mnemo_args[@]}"
+                fi
+                bench "$SERVER_PORT" "$p" "$WORK/$title-$who-P$p-r$r.csv"
+                stop_server "$SERVER_PID" "$SERVER_PORT"
+            done
+        done
     done
-    "$PY" - "$WORK" "$title" $BENCH_PIPELINES <<'EOF'
-import os, sys
-work, title, pipelines = sys.argv[1], sys.argv[2], sys.argv[3:]
+    "$PY" - "$WORK" "$title" "$BENCH_ROUNDS" $BENCH_PIPELINES <<'EOF'
+import os, statistics, sys
+work, title, rounds, pipelines = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 def load(path):
     out = {}
     if os.path.exists(path):
@@ -113,20 +125,26 @@ def load(path):
             name, rps = line.strip().split(",")
             out[name] = float(rps)
     return out
-print(f"\n## {title}")
-print(f"{'test':<8} {'pipeline':>8} {'redis ops/s':>14} {'mnemo ops/s':>14} {'mnemo/redis':>12}")
+print(f"\n## {title} (median of {rounds} rounds)")
+print(f"{'test':<8} {'pipeline':>8} {'redis ops/s':>14} {'mnemo ops/s':>14} {'mnemo/redis':>12} {'round range':>12}")
 for p in pipelines:
-    r = load(f"{work}/{title}-redis-P{p}.csv")
-    m = load(f"{work}/{title}-mnemo-P{p}.csv")
-    for name in [n for n in r if n in m] + [n for n in r if n not in m] + [n for n in m if n not in r]:
-        rv, mv = r.get(name), m.get(name)
-        ratio = f"{mv / rv:.2f}" if rv and mv else "-"
+    r = [load(f"{work}/{title}-redis-P{p}-r{i}.csv") for i in range(1, rounds + 1)]
+    m = [load(f"{work}/{title}-mnemo-P{p}-r{i}.csv") for i in range(1, rounds + 1)]
+    names = list(dict.fromkeys([n for d in r + m for n in d]))
+    for name in names:
+        rv = [d[name] for d in r if name in d]
+        mv = [d[name] for d in m if name in d]
+        rmed = statistics.median(rv) if rv else None
+        mmed = statistics.median(mv) if mv else None
+        ratio = f"{mmed / rmed:.2f}" if rmed and mmed else "-"
+        per_round = [b[name] / a[name] for a, b in zip(r, m) if name in a and name in b and a[name]]
+        spread = f"{min(per_round):.2f}-{max(per_round):.2f}" if per_round else "-"
         fmt = lambda v: f"{v:,.0f}" if v is not None else "-"
-        print(f"{name:<8} {p:>8} {fmt(rv):>14} {fmt(mv):>14} {ratio:>12}")
+        print(f"{name:<8} {p:>8} {fmt(rmed):>14} {fmt(mmed):>14} {ratio:>12} {spread:>12}")
 EOF
 }
 
-echo "redis-benchmark -t $BENCH_TESTS -n $BENCH_N -r 100000 -c $BENCH_CLIENTS; pipelines: $BENCH_PIPELINES"
+echo "redis-benchmark -t $BENCH_TESTS -n $BENCH_N -r 100000 -c $BENCH_CLIENTS; pipelines: $BENCH_PIPELINES; rounds: $BENCH_ROUNDS"
 echo "redis: $("$REDIS_SERVER" --version | head -1)"
 echo "mnemo: $("$MNEMO_SERVER" --version 2>/dev/null | head -1) ($MNEMO_SERVER)"
 for section in $BENCH_SECTIONS; do

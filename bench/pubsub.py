@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import selectors
 import shutil
+import statistics
 import socket
 import subprocess
 import sys
@@ -120,6 +121,8 @@ def main():
     ap.add_argument("--payload", type=int, default=64)
     ap.add_argument("--publishers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)),
+                    help="runs per case, alternating which server goes first; medians are shown")
     a = ap.parse_args()
     mnemo = os.environ.get("MNEMO_SERVER", os.path.join(ROOT, ".build/release/mnemo-server"))
     redis_bin = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
@@ -134,15 +137,21 @@ def main():
     os.makedirs(mdir)
     servers["mnemo"] = (start([mnemo, "--port", str(mp_), "--appendonly", "no", "--dir", mdir], mp_), mp_)
     try:
-        print(f"{a.messages} PUBLISH of {a.payload} B, {a.publishers} publishers pipelining {a.batch}")
-        print(f"{'subs':>5} {'redis pub/s':>12} {'mnemo pub/s':>12} {'ratio':>6}   {'redis msg/s':>12} {'mnemo msg/s':>12} {'ratio':>6}")
+        print(f"{a.messages} PUBLISH of {a.payload} B, {a.publishers} publishers pipelining {a.batch}; "
+              f"median of {a.rounds} rounds (round range: lowest-highest ratio of one round)")
+        print(f"{'subs':>5} {'redis pub/s':>12} {'mnemo pub/s':>12} {'ratio':>6}   {'redis msg/s':>12} {'mnemo msg/s':>12} {'ratio':>6}"
+              f" {'round range':>12}")
         for n in [int(x) for x in a.subscribers.split(",")]:
-            res = {}
-            for name in ["redis", "mnemo"]:
-                res[name] = run_case(servers[name][1], n, a.messages, payload, a.publishers, a.batch)
-            (rp_, rd), (mp2, md) = res["redis"], res["mnemo"]
-            print(f"{n:>5} {rp_:>12,.0f} {mp2:>12,.0f} {mp2 / rp_:>6.2f}   {rd:>12,.0f} {md:>12,.0f} {md / rd if rd else 0:>6.2f}",
-                  flush=True)
+            runs = {"redis": [], "mnemo": []}
+            for r in range(a.rounds):
+                # Alternate who goes first, so a slow spell of the machine does not favour one side.
+                for name in (["redis", "mnemo"] if r % 2 == 0 else ["mnemo", "redis"]):
+                    runs[name].append(run_case(servers[name][1], n, a.messages, payload, a.publishers, a.batch))
+            med = lambda name, i: statistics.median(x[i] for x in runs[name])
+            rp_, rd, mp2, md = med("redis", 0), med("redis", 1), med("mnemo", 0), med("mnemo", 1)
+            ratios = [m[0] / r[0] for r, m in zip(runs["redis"], runs["mnemo"]) if r[0]]
+            print(f"{n:>5} {rp_:>12,.0f} {mp2:>12,.0f} {mp2 / rp_:>6.2f}   {rd:>12,.0f} {md:>12,.0f} {md / rd if rd else 0:>6.2f}"
+                  f" {min(ratios):>5.2f}-{max(ratios):.2f}", flush=True)
     finally:
         for proc, _ in servers.values():
             proc.terminate()

@@ -417,10 +417,16 @@ public final class MnemoServer: @unchecked Sendable {
     /// Hashes of what may be the keys of a batch, for `Engine.prefetch`: the first argument is
     /// the key of most commands; later short arguments may be keys too (MSET, MGET, DEL…). A
     /// non-key costs one hash and a wasted hint; long arguments (values) are skipped.
+    /// A pipeline often repeats its first key (LPUSH mylist …): a key equal to the previous
+    /// request's is hashed and hinted once (a SADD batch spent 7% of its time here before).
     static func keyHashes<C: Collection>(of batch: C, into hashes: inout [UInt64]) where C.Element == Request {
+        var previous: Bytes = []
         for request in batch {
             guard case .command(let argv) = request, argv.count > 1 else { continue }
-            hashes.append(Database.hash(argv[1]))
+            if argv[1] != previous || hashes.isEmpty {
+                previous = argv[1]
+                hashes.append(Database.hash(previous))
+            }
             // Commands with several keys have at least five arguments (MSET k v k v…).
             var i = argv.count >= 5 ? 2 : argv.count
             while i < argv.count && i <= 32 {

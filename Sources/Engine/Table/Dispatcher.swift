@@ -53,15 +53,22 @@ public final class Dispatcher {
     }
 
     /// Resolves the spec for argv: the command, or its subcommand. Errors are Redis's texts.
+    /// For calls from inside (scripts, modules, ACL, CLIENT PAUSE): they leave the one-entry
+    /// name cache to the clients' commands, which a script's calls would otherwise evict each time.
     public func resolve(_ argv: [Bytes]) -> Result<CommandSpec, RedisError> {
         var error: RedisError?
-        if let spec = resolveSpec(argv, &error) { return .success(spec) }
+        if let spec = resolveSpec(argv, argv.first.flatMap { engine.table.lookup($0) }, &error) { return .success(spec) }
         return .failure(error!)
     }
 
     /// `resolve` without a `Result` to build and destroy on every command.
     @inline(__always) func resolveSpec(_ argv: [Bytes], _ error: inout RedisError?) -> CommandSpec? {
-        guard let name = argv.first, var spec = names.lookup(name, in: engine) else {
+        resolveSpec(argv, argv.first.flatMap { names.lookup($0, in: engine) }, &error)
+    }
+
+    /// The spec for argv given its command's spec (`found`, nil if unknown).
+    @inline(__always) private func resolveSpec(_ argv: [Bytes], _ found: CommandSpec?, _ error: inout RedisError?) -> CommandSpec? {
+        guard var spec = found else {
             error = Dispatcher.unknownCommand(argv)
             return nil
         }
