@@ -267,33 +267,6 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 }
 
-/// The server's decoder: every request complete in the buffer goes up the pipeline in one
-/// batch, so a pipelined read costs one channel read event, not one per request. A protocol
-/// error still lets the requests before it through first.
-public struct RESPBatchDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = [[[UInt8]]]
-    public var requests: RESPRequestDecoder
-
-    public init(_ requests: RESPRequestDecoder) { self.requests = requests }
-
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        requests.beginRead()
-        var batch: [[[UInt8]]] = []
-        do {
-            while let args = try requests.next(&buffer) { batch.append(args) }
-        } catch {
-            if !batch.isEmpty { context.fireChannelRead(wrapInboundOut(batch)) }
-            throw error
-        }
-        if !batch.isEmpty { context.fireChannelRead(wrapInboundOut(batch)) }
-        return .needMoreData
-    }
-
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
-    }
-}
-
 /// Splits an inline request line into arguments like Redis's `sdssplitargs`:
 /// whitespace separated, with "double quotes" (escapes \n \r \t \b \a \\ \" \xHH) and 'single quotes'.
 public enum InlineSplitter {

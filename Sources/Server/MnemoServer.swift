@@ -284,8 +284,7 @@ public final class MnemoServer: @unchecked Sendable {
                     let authFlag = AuthenticationFlag(!self.aclAuthRequired.withLockedValue { $0 })
                     var decoder = RESPRequestDecoder(limits: limits, flag: authFlag)
                     decoder.shared = self.sharedLimits
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPBatchDecoder(decoder)))
-                    let session = SessionHandler(server: self, eventLoop: channel.eventLoop)
+                    let session = SessionHandler(server: self, eventLoop: channel.eventLoop, decoder: decoder)
                     session.authFlag = authFlag
                     try channel.pipeline.syncOperations.addHandler(session)
                     return channel.eventLoop.makeSucceededVoidFuture()

@@ -103,16 +103,4 @@ struct CommandNameSharingTests {
         #expect(c == [Array("PONG".utf8)])
         #expect(e == [[]])
     }
-
-    @Test func theBatchDecoderPassesEveryCompleteRequestAtOnceAndThenTheError() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPBatchDecoder(RESPRequestDecoder())))
-        try channel.writeInbound(ByteBuffer(string: "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nEC"))
-        let batch = try #require(try channel.readInbound(as: [[[UInt8]]].self))
-        #expect(batch == [[Array("PING".utf8)], [Array("GET".utf8), Array("k".utf8)]])
-        #expect(try channel.readInbound(as: [[[UInt8]]].self) == nil)
-        #expect(throws: RESPProtocolError("expected '$', got 'x'")) {
-            try channel.writeInbound(ByteBuffer(string: "HO\r\n*1\r\nx"))
-        }
-        #expect(try channel.readInbound(as: [[[UInt8]]].self) == [[Array("ECHO".utf8)]])
-    }
 }

@@ -20,7 +20,7 @@ enum Request {
 /// the batch to the engine; one batch per connection is in flight at a time, so replies stay
 /// in order and a busy pipeline naturally forms bigger batches.
 final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.Writer, @unchecked Sendable {
-    typealias InboundIn = [[Bytes]]
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let server: MnemoServer
@@ -56,9 +56,17 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         case partial(ByteBuffer)
     }
 
-    init(server: MnemoServer, eventLoop: EventLoop) {
+    /// Requests are decoded here, straight into `pending`: a `ByteToMessageHandler` in front
+    /// would wrap each read's requests in an array and an `NIOAny`, then copy them out again
+    /// (about 5% of a pipelined GET's CPU).
+    private var decoder: RESPRequestDecoder
+    /// Bytes of a request not complete yet (nil when a read ended on a request boundary).
+    private var unread: ByteBuffer?
+
+    init(server: MnemoServer, eventLoop: EventLoop, decoder: RESPRequestDecoder) {
         self.server = server
         self.eventLoop = eventLoop
+        self.decoder = decoder
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -96,7 +104,29 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
-        for argv in unwrapInboundIn(data) { pending.append(.command(argv)) }
+        var buffer = unwrapInboundIn(data)
+        if var earlier = unread {
+            unread = nil  // `earlier` is the only reference: appending does not copy it
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        decoder.beginRead()
+        do {
+            while let argv = try decoder.next(&buffer) { pending.append(.command(argv)) }
+        } catch {
+            // Execute what came before the bad bytes, then reply with the error and close.
+            let reply = (error as? RESPProtocolError)?.reply ?? "ERR Protocol error: \(error)"
+            pending.append(.protocolError(reply))
+            closing = true
+            submit()
+            return
+        }
+        if buffer.readableBytes > 0 {
+            // Only the start of a request is left: move it to the front (a large value being
+            // read keeps its bytes at the front and is not copied again).
+            buffer.discardReadBytes()
+            unread = buffer
+        }
         if pending.count >= SessionHandler.maxPendingBeforePause && !readPaused {
             readPaused = true
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
@@ -109,14 +139,6 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let e = error as? RESPProtocolError {
-            // Execute what came before the bad bytes, then reply with the error and close.
-            pending.append(.protocolError(e.reply))
-            closing = true
-            submit()
-            return
-        }
-        if let e = error as? ByteToMessageDecoderError, case .leftoverDataWhenDone = e { return }
         context.close(promise: nil)
     }
 
