@@ -83,6 +83,10 @@ public final class MnemoServer: @unchecked Sendable {
     var blockedClients: Int { engine.blocking.blockedCount }
     /// Engine-side: the session of each client, and batches suspended by blocking commands.
     var sessions: [Int64: SessionHandler] = [:]
+    /// Every open connection's session, kept by the I/O loops (not the engine): a script turning
+    /// busy must reach connections accepted while it runs, whose engine-side registration
+    /// (`sessions`) is queued behind the script.
+    let openSessions = NIOLockedValueBox<[ObjectIdentifier: SessionHandler]>([:])
     var suspended: [Int64: SuspendedBatch] = [:]
     /// FUNCTION libraries found in the snapshot: loaded at once, before the log replays.
     var loadedFunctions: [Bytes] = [] { didSet { loadSnapshotFunctions(loadedFunctions) } }

@@ -374,6 +374,25 @@ def test_function_kill_and_stats_while_busy(mnemo_factory):
     assert "Script killed by user with SCRIPT KILL... script: spin, on @user_function:" in str(result["error"])
 
 
+def test_connection_opened_before_busy_gets_busy_not_a_hang(mnemo_factory):
+    """A client that connects and sends a command after a script started but before it turned
+    busy is answered -BUSY at the threshold, like every other client (it used to wait behind the
+    script until it ended: its session was not registered yet when the script turned busy)."""
+    server = mnemo_factory()
+    admin = server.client(decode_responses=True)
+    admin.config_set("busy-reply-threshold", 500)
+    t, result = start_spin(server, SPIN, 0)
+    time.sleep(0.1)  # the script runs; 400 ms before it turns busy
+    late = server.client(decode_responses=True, socket_timeout=5, retry_on_timeout=False)
+    started = time.monotonic()
+    with pytest.raises(redis.ResponseError, match="BUSY Redis is busy running a script"):
+        late.ping()
+    assert time.monotonic() - started < 3
+    assert late.script_kill()
+    t.join(10)
+    assert "Script killed by user with SCRIPT KILL..." in str(result.get("error")), result
+
+
 def test_unkillable_then_shutdown_nosave(mnemo_factory):
     server = mnemo_factory()
     admin = server.client(decode_responses=True)

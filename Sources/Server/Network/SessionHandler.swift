@@ -71,6 +71,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
+        server.openSessions.withLockedValue { $0[ObjectIdentifier(self)] = self }
         let local = context.channel.localAddress.map(SessionHandler.describe) ?? ""
         var remote = context.channel.remoteAddress.map(SessionHandler.describe) ?? ""
         // Unix socket peers have no path of their own: Redis shows the socket's path.
@@ -87,6 +88,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
+        server.openSessions.withLockedValue { $0[ObjectIdentifier(self)] = nil }
         server.connectionClosed()
         server.onEngine {
             if let c = self.client { self.server.clientDisconnected(c) }

@@ -27,9 +27,10 @@ extension MnemoServer {
         }
         scripting.encodePayload = MnemoServer.encodeFunctionPayload
         scripting.decodePayload = MnemoServer.decodeFunctionPayload
-        // Engine-side (inside the script's hook): batches queued behind the script get -BUSY now.
+        // Engine-side (inside the script's hook): batches queued behind the script get -BUSY now,
+        // including those of connections opened since the script began (not in `sessions` yet).
         scripting.onBusy = { [unowned self] in
-            for session in self.sessions.values { session.reclaimWhileScriptBusy() }
+            for session in self.openSessions.withLockedValue({ Array($0.values) }) { session.reclaimWhileScriptBusy() }
         }
         applyScriptingConfig(scripting)
         engine.register(scripting.specs)
