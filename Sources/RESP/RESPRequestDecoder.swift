@@ -136,8 +136,12 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             }
             if n <= 0 { return (end, .empty) }
             remainingArgs = n
-            pendingArgs = []
-            pendingArgs.reserveCapacity(min(n, 1024))
+            if n <= Self.recycledCapacity, let spare = spareArgs.popLast() {
+                pendingArgs = spare
+            } else {
+                pendingArgs = []
+                pendingArgs.reserveCapacity(min(n, 1024))
+            }
             pos = end
         }
         while remainingArgs > 0 {
@@ -183,6 +187,37 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         }
         pendingBulkLength = len
         return end
+    }
+
+    /// Argument arrays of requests that have run, emptied, for the next requests to fill: a
+    /// request's array then costs no allocation and no free (about 7% of a pipelined GET).
+    private var spareArgs: [[[UInt8]]] = []
+    static let recycledCapacity = 16
+
+    /// Takes back a request's arguments once it has run. An array something still shares (a
+    /// queued transaction, a blocked client, a slow-log entry) is left to it; large ones are let go.
+    public mutating func recycle(_ argv: consuming [[UInt8]]) {
+        guard spareArgs.count < 64, argv.capacity <= Self.recycledCapacity, argv.capacity > 0,
+            var args = Self.unique(argv)
+        else { return }
+        args.removeAll(keepingCapacity: true)
+        spareArgs.append(args)
+    }
+
+    /// `array` if it owns its storage alone (emptying a shared array would allocate a new one).
+    /// The standard library has no public uniqueness test for arrays: on Linux an array is one
+    /// reference to its storage object, tested the way `isKnownUniquelyReferenced` tests any
+    /// object. A copy left anywhere makes the test fail, never pass wrongly.
+    @inline(__always)
+    public static func unique<T>(_ array: consuming [T]) -> [T]? {
+        #if os(Linux)
+        guard MemoryLayout<[T]>.size == MemoryLayout<AnyObject>.size else { return nil }
+        var storage = unsafeBitCast(consume array, to: AnyObject.self)
+        guard isKnownUniquelyReferenced(&storage) else { return nil }
+        return unsafeBitCast(consume storage, to: [T].self)
+        #else
+        return nil
+        #endif
     }
 
     /// The last command name this connection sent: a pipeline repeats it, so the next request
