@@ -207,7 +207,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     /// `array` if it owns its storage alone (emptying a shared array would allocate a new one).
     /// The standard library has no public uniqueness test for arrays: on Linux an array is one
     /// reference to its storage object, tested the way `isKnownUniquelyReferenced` tests any
-    /// object. A copy left anywhere makes the test fail, never pass wrongly.
+    /// object. This only decides whether recycling is worth it: emptying an array still goes
+    /// through the array's own copy-on-write check, so another holder never sees it change.
     @inline(__always)
     public static func unique<T>(_ array: consuming [T]) -> [T]? {
         #if os(Linux)

@@ -89,7 +89,7 @@ struct RequestDecoderTests {
     }
 }
 
-@Suite("RESP request decoder: shared command names", .timeLimit(.minutes(1)))
+@Suite("RESP request decoder: shared command names, recycled arrays", .timeLimit(.minutes(1)))
 struct CommandNameSharingTests {
     @Test func aRepeatedNameIsSharedAndADifferentOneOfTheSameLengthIsNot() throws {
         var d = RESPRequestDecoder()
@@ -102,5 +102,19 @@ struct CommandNameSharingTests {
         a[0].withUnsafeBufferPointer { x in b[0].withUnsafeBufferPointer { y in #expect(x.baseAddress == y.baseAddress) } }
         #expect(c == [Array("PONG".utf8)])
         #expect(e == [[]])
+    }
+
+    @Test func arraysHandedBackAreReusedAndOnesStillHeldAreLeftIntact() throws {
+        var d = RESPRequestDecoder()
+        var buf = ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*2\r\n$3\r\nGET\r\n$1\r\nc\r\n")
+        let first = try #require(try d.next(&buf))
+        let kept = first  // still held elsewhere (a queued transaction, a blocked client)
+        d.recycle(first)
+        let second = try #require(try d.next(&buf))
+        #expect(kept == [Array("GET".utf8), Array("a".utf8)])
+        #expect(second == [Array("GET".utf8), Array("b".utf8)])
+        d.recycle(second)
+        let third = try #require(try d.next(&buf))
+        #expect(third == [Array("GET".utf8), Array("c".utf8)])
     }
 }
