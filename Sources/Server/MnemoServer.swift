@@ -423,12 +423,12 @@ public final class MnemoServer: @unchecked Sendable {
     /// A pipeline often repeats its first key (LPUSH mylist …): a key equal to the previous
     /// request's is hashed and hinted once (a SADD batch spent 7% of its time here before).
     static func keyHashes<C: Collection>(of batch: C, into hashes: inout [UInt64]) where C.Element == Request {
-        var previous: Bytes = []
+        var previous: Bytes?
         for request in batch {
             guard case .command(let argv) = request, argv.count > 1 else { continue }
-            if argv[1] != previous || hashes.isEmpty {
+            if argv[1] != previous {
                 previous = argv[1]
-                hashes.append(Database.hash(previous))
+                hashes.append(Database.hash(argv[1]))
             }
             // Commands with several keys have at least five arguments (MSET k v k v…).
             var i = argv.count >= 5 ? 2 : argv.count
