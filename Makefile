@@ -5,6 +5,10 @@ PY_PACKAGES := redis pytest
 PORT ?= 6379
 DATA_DIR ?= ./mnemo-data
 SWIFT_BUILD_FLAGS ?=
+# Release builds skip runtime exclusivity checks in every module, dependencies included
+# (Package.swift does it for Mnemo's own targets; SwiftNIO's ByteBuffer writes otherwise
+# check on every reply): -3.5% instructions per request.
+RELEASE_FLAGS := -Xswiftc -enforce-exclusivity=unchecked
 
 .PHONY: run test deps build release unit integration compat bench crash-test clean
 
@@ -18,7 +22,7 @@ deps:
 	@python3 -c "import redis, pytest" 2>/dev/null || { echo "Installing Python packages: $(PY_PACKAGES)"; python3 -m pip install -q $(PY_PACKAGES); }
 
 release: deps
-	swift build -c release $(SWIFT_BUILD_FLAGS)
+	swift build -c release $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
 
 run: release
 	mkdir -p $(DATA_DIR)

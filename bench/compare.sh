@@ -29,7 +29,7 @@ BENCH_SECTIONS="${BENCH_SECTIONS:-cache}"
 BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
 PY="${PYTHON:-python3}"
 
-[ -x "$MNEMO_SERVER" ] || { echo "mnemo-server not found at $MNEMO_SERVER (run: swift build -c release)" >&2; exit 1; }
+[ -x "$MNEMO_SERVER" ] || { echo "mnemo-server not found at $MNEMO_SERVER (run: make release)" >&2; exit 1; }
 [ -n "$REDIS_SERVER" ] || { echo "redis-server not found" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not found (apt-get install redis-tools)" >&2; exit 1; }
 

@@ -127,7 +127,7 @@ def main():
     mnemo = os.environ.get("MNEMO_SERVER", os.path.join(ROOT, ".build/release/mnemo-server"))
     redis_bin = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
     if not os.path.exists(mnemo) or not redis_bin:
-        sys.exit("need MNEMO_SERVER (swift build -c release) and redis-server")
+        sys.exit("need MNEMO_SERVER (make release) and redis-server")
     work = tempfile.mkdtemp(prefix="mnemo-bench-pubsub-")
     payload = b"p" * a.payload
     servers = {}

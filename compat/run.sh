@@ -16,7 +16,7 @@ MNEMO_SERVER="${MNEMO_SERVER:-$ROOT/.build/release/mnemo-server}"
 REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server || true)}"
 PY="${PYTHON:-python3}"
 
-[ -x "$MNEMO_SERVER" ] || { echo "mnemo-server not found at $MNEMO_SERVER (run: swift build -c release)" >&2; exit 1; }
+[ -x "$MNEMO_SERVER" ] || { echo "mnemo-server not found at $MNEMO_SERVER (run: make release)" >&2; exit 1; }
 [ -n "$REDIS_SERVER" ] || { echo "redis-server not found (apt-get install redis-server)" >&2; exit 1; }
 
 mkdir -p "$WORK"

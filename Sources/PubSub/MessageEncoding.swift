@@ -60,88 +60,103 @@ struct EncodedMessage {
 
 /// A subscriber's messages not handed to the session yet, as runs of buffers, each run with
 /// the durability barrier of the commands that produced it. Small messages are appended to the
-/// last buffer while it is this outbox's own; large (shared) ones are added as they are.
+/// open run's own tail buffer; large (shared) ones are added as they are.
+///
+/// A command's messages are settled (given its barrier) lazily: when the next command writes
+/// here, or at the flush (see `PubSubHub.seal`), so ending a command costs nothing per subscriber.
 final class Outbox {
     struct Run {
-        /// nil while only the running command's messages are in the run.
-        var barrier: UInt64?
-        var buffers: [ByteBuffer] = []
-        /// The last buffer belongs to this outbox alone (small messages go into it).
-        var ownTail = false
+        var barrier: UInt64
+        var buffers: [ByteBuffer]
     }
 
     /// Held until the flush, which clears the client's reference back to this outbox.
     let client: Client
-    private(set) var runs: [Run] = []
-    /// Where the running command's first message to this outbox begins: buffer index and byte
-    /// offset in the last run (nil when that command has not written here yet).
-    private var mark: (buffer: Int, offset: Int)?
+    /// Older runs, their barriers settled and different from the open run's.
+    private var closed: [Run] = []
+    /// The open run: its barrier (nil while it holds only unsettled messages), its buffers and
+    /// its own tail buffer (`hasTail`), where small messages are appended.
+    private var barrier: UInt64?
+    private var buffers: [ByteBuffer] = []
+    private var tail: ByteBuffer
+    private var hasTail = false
+    /// The hub epoch (command) whose messages are not settled yet, and where they begin in the
+    /// open run: buffer index (the tail counting as the last buffer) and byte offset.
+    private(set) var epoch = -1
+    private var unsettled = false
+    private var mark = (buffer: 0, offset: 0)
 
-    init(_ client: Client) { self.client = client }
+    private static let noTail = ByteBufferAllocator().buffer(capacity: 0)
 
-    /// Whether the running command already wrote here (the hub lists each outbox once per command).
-    var touched: Bool { mark != nil }
-
-    private func lastRun() -> Int {
-        if runs.isEmpty { runs.append(Run()) }
-        return runs.count - 1
+    init(_ client: Client) {
+        self.client = client
+        tail = Outbox.noTail
     }
 
-    private func begin(_ r: Int) {
-        if mark == nil {
-            let run = runs[r]
-            mark = (run.buffers.count - (run.ownTail ? 1 : 0), run.ownTail ? run.buffers.last!.writerIndex : 0)
-        }
+    /// The command of `epoch` writes here; the previous command's messages, if unsettled, get
+    /// `previousBarrier` (the barrier of epoch `self.epoch`).
+    @inline(__always) func begin(_ epoch: Int, previousBarrier: (Int) -> UInt64) {
+        if unsettled { settle(previousBarrier(self.epoch)) }
+        self.epoch = epoch
+        unsettled = true
+        mark = hasTail ? (buffers.count, tail.writerIndex) : (buffers.count, 0)
     }
 
-    func appendCopy(of encoded: ByteBuffer, allocator: ByteBufferAllocator) {
-        let r = lastRun()
-        begin(r)
-        if runs[r].ownTail {
-            runs[r].buffers[runs[r].buffers.count - 1].writeImmutableBuffer(encoded)
-        } else {
-            var b = allocator.buffer(capacity: max(512, encoded.readableBytes * 4))
-            b.writeImmutableBuffer(encoded)
-            runs[r].buffers.append(b)
-            runs[r].ownTail = true
+    @inline(__always) func appendCopy(of encoded: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) {
+        if !hasTail {
+            tail = allocator.buffer(capacity: max(512, encoded.count * 4))
+            hasTail = true
         }
+        tail.writeBytes(encoded)
     }
 
     func appendShared(_ buffer: ByteBuffer) {
-        let r = lastRun()
-        begin(r)
-        runs[r].buffers.append(buffer)
-        runs[r].ownTail = false
+        closeTail()
+        buffers.append(buffer)
     }
 
-    /// The running command ended: its messages wait for `barrier`. They stay in the last run
-    /// when that run waits for the same barrier; otherwise they move to a run of their own.
-    func seal(_ barrier: UInt64) {
-        guard let m = mark else { return }
-        mark = nil
-        let r = runs.count - 1
-        if runs[r].barrier == nil || runs[r].barrier == barrier {
-            runs[r].barrier = barrier
+    /// The tail becomes an ordinary buffer of the open run (small messages start a new one).
+    private func closeTail() {
+        guard hasTail else { return }
+        buffers.append(tail)
+        tail = Outbox.noTail
+        hasTail = false
+    }
+
+    /// The unsettled messages wait for `barrier`. They stay in the open run when it waits for
+    /// the same barrier (or holds nothing else); otherwise they move to a run of their own.
+    func settle(_ newBarrier: UInt64) {
+        guard unsettled else { return }
+        unsettled = false
+        guard let b = barrier, b != newBarrier else {
+            barrier = newBarrier
             return
         }
-        var moved = Run(barrier: barrier)
-        var buffers = runs[r].buffers
+        closeTail()
+        let m = mark
+        var moved: [ByteBuffer] = []
         if m.offset > 0 {
             // The command's first bytes share a buffer with earlier messages: split it.
             var head = buffers[m.buffer]
-            let tail = head.getSlice(at: m.offset, length: head.writerIndex - m.offset)!
+            moved.append(head.getSlice(at: m.offset, length: head.writerIndex - m.offset)!)
             head.moveWriterIndex(to: m.offset)
             buffers[m.buffer] = head
-            moved.buffers.append(tail)
-            moved.buffers.append(contentsOf: buffers[(m.buffer + 1)...])
+            moved.append(contentsOf: buffers[(m.buffer + 1)...])
             buffers.removeSubrange((m.buffer + 1)...)
         } else {
-            moved.buffers.append(contentsOf: buffers[m.buffer...])
+            moved.append(contentsOf: buffers[m.buffer...])
             buffers.removeSubrange(m.buffer...)
         }
-        moved.ownTail = false  // a slice shares storage with the earlier run's buffer
-        runs[r].buffers = buffers
-        runs[r].ownTail = false
-        runs.append(moved)
+        closed.append(Run(barrier: b, buffers: buffers))
+        buffers = moved
+        barrier = newBarrier
+    }
+
+    /// Every run, oldest first; `settle` must have run (the flush settles every outbox).
+    func takeRuns() -> [Run] {
+        closeTail()
+        var runs = closed
+        if !buffers.isEmpty { runs.append(Run(barrier: barrier ?? 0, buffers: buffers)) }
+        return runs
     }
 }

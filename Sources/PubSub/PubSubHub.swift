@@ -27,8 +27,13 @@ public final class PubSubHub {
     private var ownClient: Client?
     /// Outboxes with messages, in the order they were first written since the last flush.
     private var outboxes: [Outbox] = []
-    /// Those the running command wrote to.
-    private var touched: [Outbox] = []
+    /// Commands that produced messages since the last flush are numbered (epochs, from
+    /// `firstEpoch`); `barriers` holds each one's barrier once it has ended (`seal`).
+    private var epoch = 0
+    private var firstEpoch = 0
+    private var barriers: [UInt64] = []
+    /// The running command (`epoch`) wrote to an outbox.
+    private var epochWritten = false
     /// Where small messages are encoded once before being copied into each outbox.
     private var scratch2: ByteBuffer
     private var scratch3: ByteBuffer
@@ -71,15 +76,13 @@ public final class PubSubHub {
         var receivers = 0
         if let subs = registry.channels[channel] {
             var encoded = EncodedMessage("message", channel: channel, payload: message)
-            resetScratch()
-            for client in subs.values { enqueue(&encoded, to: client) }
+            fanOut(&encoded, to: subs)
             receivers += subs.count
         }
         if !registry.patterns.isEmpty {
             for (pattern, subs) in registry.patterns where Glob.match(pattern, channel) {
                 var encoded = EncodedMessage("pmessage", pattern: pattern, channel: channel, payload: message)
-                resetScratch()
-                for client in subs.values { enqueue(&encoded, to: client) }
+                fanOut(&encoded, to: subs)
                 receivers += subs.count
             }
         }
@@ -92,42 +95,70 @@ public final class PubSubHub {
     public func publishShard(_ channel: Bytes, _ message: Bytes) -> Int {
         guard let subs = registry.shardChannels[channel] else { return 0 }
         var encoded = EncodedMessage("smessage", channel: channel, payload: message)
-        resetScratch()
-        for client in subs.values { enqueue(&encoded, to: client) }
+        fanOut(&encoded, to: subs)
         messagesPublished += 1
         return subs.count
     }
 
-    private func enqueue(_ message: inout EncodedMessage, to client: Client) {
+    /// Puts one message in each subscriber's outbox. A small message is encoded once per
+    /// protocol version into a scratch buffer whose bytes are copied into each outbox; a large
+    /// one is shared. The loop borrows the registry's clients and outboxes (the registry and
+    /// `outboxes` hold them) rather than retaining each: this is the fan-out's hot path.
+    private func fanOut(_ message: inout EncodedMessage, to subs: PubSubRegistry.Subscribers) {
+        if message.isLarge {
+            for client in subs.values { enqueueShared(&message, to: client) }
+            return
+        }
+        resetScratch()
+        message.encode(push: false, into: &scratch2)
+        var others: Int64 = 0
+        scratch2.withUnsafeReadableBytes { resp2 in
+            subs.values.elements.withUnsafeBufferPointer { clients in
+                for i in clients.indices {
+                    unowned(unsafe) let client = clients[i]
+                    if client.id == executingClient {
+                        enqueueShared(&message, to: client)
+                        continue
+                    }
+                    others += 1
+                    if client.resp == .resp3 {
+                        if scratch3.readableBytes == 0 { message.encode(push: true, into: &scratch3) }
+                        scratch3.withUnsafeReadableBytes { outbox(of: client).appendCopy(of: $0, allocator: allocator) }
+                    } else {
+                        outbox(of: client).appendCopy(of: resp2, allocator: allocator)
+                    }
+                }
+            }
+        }
+        messagesFannedOut += others
+    }
+
+    /// A message in a buffer of its own: the executing client's (it joins its replies) or a large one.
+    private func enqueueShared(_ message: inout EncodedMessage, to client: Client) {
         if client.id == executingClient {
             own.append(message.shared(for: client.resp, allocator: allocator))
             ownClient = client
             return
         }
         messagesFannedOut += 1
-        let box = outbox(of: client)
-        if message.isLarge {
-            box.appendShared(message.shared(for: client.resp, allocator: allocator))
-        } else if client.resp == .resp3 {
-            if scratch3.readableBytes == 0 { message.encode(push: true, into: &scratch3) }
-            box.appendCopy(of: scratch3, allocator: allocator)
-        } else {
-            if scratch2.readableBytes == 0 { message.encode(push: false, into: &scratch2) }
-            box.appendCopy(of: scratch2, allocator: allocator)
-        }
+        outbox(of: client).appendShared(message.shared(for: client.resp, allocator: allocator))
     }
 
-    /// The client's outbox, listed for this command (`touched`) and the next flush (`outboxes`).
-    private func outbox(of client: Client) -> Outbox {
-        let box: Outbox
+    /// The client's outbox, listed for the next flush, with the running command begun in it.
+    @inline(__always) private func outbox(of client: Client) -> Outbox {
+        unowned(unsafe) let box: Outbox
         if let b = client.pubsubOutbox {
             box = unsafeDowncast(b, to: Outbox.self)
         } else {
-            box = Outbox(client)
-            client.pubsubOutbox = box
-            outboxes.append(box)
+            let created = Outbox(client)
+            outboxes.append(created)  // holds it until the flush
+            client.pubsubOutbox = created
+            box = created
         }
-        if !box.touched { touched.append(box) }
+        if box.epoch != epoch {
+            box.begin(epoch) { [unowned(unsafe) self] e in self.barriers[e - self.firstEpoch] }
+            epochWritten = true
+        }
         return box
     }
 
@@ -145,11 +176,13 @@ public final class PubSubHub {
         if scratch3.readableBytes > 0 { scratch3.clear() }
     }
 
-    /// Tags the messages produced since the last seal with the barrier of the command that produced them.
+    /// The command that just ran produced its messages under `barrier`. Recorded once for the
+    /// command; each outbox it wrote to applies it when it is written to next, or at the flush.
     public func seal(_ barrier: UInt64) {
-        guard !touched.isEmpty else { return }
-        for box in touched { box.seal(barrier) }
-        touched.removeAll(keepingCapacity: true)
+        guard epochWritten else { return }
+        barriers.append(barrier)
+        epoch += 1
+        epochWritten = false
     }
 
     /// Hands every outbox to `deliver`; messages not sealed yet get `barrier` first.
@@ -162,15 +195,18 @@ public final class PubSubHub {
             own.removeAll()
             ownClient = nil
         }
-        if !touched.isEmpty { seal(barrier()) }
+        if epochWritten { seal(barrier()) }
         guard !outboxes.isEmpty else { return }
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(outboxes.count)
         for box in outboxes {
-            for run in box.runs { deliveries.append((box.client.id, run.barrier ?? 0, run.buffers)) }
+            box.settle(barriers[box.epoch - firstEpoch])
+            for run in box.takeRuns() { deliveries.append((box.client.id, run.barrier, run.buffers)) }
             box.client.pubsubOutbox = nil
         }
         outboxes.removeAll(keepingCapacity: true)
+        barriers.removeAll(keepingCapacity: true)
+        firstEpoch = epoch
         deliver(deliveries)
     }
 }

@@ -352,8 +352,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     private func push(_ buffers: [ByteBuffer]) {
         guard let context, !closing else { return }
         for b in buffers { context.write(wrapOutboundOut(b), promise: nil) }
-        context.flush()
-        enforceOutputLimit(context, pubsub: true)
+        outputIsPubsub = true
+        flushAtTickEnd()
     }
 
     /// `client-output-buffer-limit`: bytes written but not yet taken by the socket.
@@ -386,9 +386,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         if output.readableBytes > 0 {
             context.write(wrapOutboundOut(output), promise: nil)
             outputIsPubsub = pubsub
-            if !flushDue {
-                if flush.wrote(self) { flushWritten() } else { flushDue = true }
-            }
+            flushAtTickEnd()
         }
         if readPaused && pending.count < SessionHandler.maxPendingBeforePause / 2 {
             readPaused = false
@@ -402,7 +400,15 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     private var outputIsPubsub = false
     private lazy var flush: TickFlush = server.tickFlush(for: eventLoop)
 
-    /// On the loop: flushes the replies `deliver` wrote.
+    /// Replies and messages written in a busy tick go out together at its end: a subscriber
+    /// fed by several publishers' batches in one tick gets one write, not one per batch.
+    @inline(__always) private func flushAtTickEnd() {
+        if !flushDue {
+            if flush.wrote(self) { flushWritten() } else { flushDue = true }
+        }
+    }
+
+    /// On the loop: flushes the replies `deliver` and the messages `push` wrote.
     func flushWritten() {
         flushDue = false
         guard let context else { return }

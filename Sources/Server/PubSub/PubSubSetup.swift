@@ -46,7 +46,8 @@ extension MnemoServer {
 
     /// On the engine: gives each subscriber's session its messages, in order with its replies
     /// (each delivery gets a ticket now; the session writes tickets in order), once the
-    /// delivery's barrier is durable. One hop per I/O event loop and barrier carries them all.
+    /// delivery's barrier is durable. One hop per I/O event loop and barrier carries them all
+    /// (none for the loop the engine is running on).
     func deliverMessages(_ deliveries: [PubSubHub.Delivery]) {
         var groups: [(loop: EventLoop, barrier: UInt64, items: [(SessionHandler, UInt64, [ByteBuffer])])] = []
         for d in deliveries {
@@ -60,9 +61,10 @@ extension MnemoServer {
         }
         for group in groups {
             whenDurable(group.barrier) {
-                group.loop.execute {
-                    for (session, ticket, buffers) in group.items { session.arrive(ticket, .messages(buffers)) }
-                }
+                let arrive = { for (session, ticket, buffers) in group.items { session.arrive(ticket, .messages(buffers)) } }
+                // The engine running on the subscribers' own loop (inline batches) writes them
+                // at once, so they join the tick's other writes in one flush (`TickFlush`).
+                if group.loop.inEventLoop { arrive() } else { group.loop.execute(arrive) }
             }
         }
     }
