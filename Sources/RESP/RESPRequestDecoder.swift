@@ -160,7 +160,11 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             let len = pendingBulkLength
             guard raw.count - pos >= len + 2 else { return (pos, .incomplete) }
             let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + len)])
-            pendingArgs.append(pendingArgs.isEmpty ? commandName(bytes) : [UInt8](bytes))
+            switch pendingArgs.count {
+            case 0: pendingArgs.append(Self.repeated(bytes, &lastName))
+            case 1: pendingArgs.append(Self.repeated(bytes, &lastKey))
+            default: pendingArgs.append([UInt8](bytes))
+            }
             pos += len + 2  // Redis does not check the trailing CRLF either
             pendingBulkLength = -1
             remainingArgs -= 1
@@ -221,19 +225,36 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         #endif
     }
 
-    /// The last command name this connection sent: a pipeline repeats it, so the next request
-    /// shares its bytes instead of allocating its own.
-    private var lastName: [UInt8] = []
+    /// The last command name and first argument (usually the key) this connection sent: a
+    /// pipeline repeats its command and often its key (`LPUSH mylist …`, `INCR counter`), so
+    /// the next request shares their bytes instead of allocating (and later freeing) its own.
+    /// Where they keep changing (`GET` of random keys) the comparison stops after a few misses
+    /// and is tried again every 64 requests, so it costs nothing there.
+    private var lastName = Repeated()
+    private var lastKey = Repeated()
 
-    private mutating func commandName(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        if bytes.count == lastName.count,
-            lastName.withUnsafeBytes({ bytes.count == 0 || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
-        {
-            return lastName
+    struct Repeated {
+        var bytes: [UInt8] = []
+        var misses = 0
+    }
+
+    @inline(__always)
+    private static func repeated(_ bytes: UnsafeRawBufferPointer, _ last: inout Repeated) -> [UInt8] {
+        if last.misses < 3 || last.misses & 63 == 0 {
+            if bytes.count == last.bytes.count,
+                last.bytes.withUnsafeBytes({ bytes.count == 0 || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+            {
+                last.misses = 0
+                return last.bytes
+            }
+            let arg = [UInt8](bytes)
+            // A miss on a retry (every 64th) compares the next request too: a key that now repeats is shared from then on.
+            last.misses = last.misses < 3 ? last.misses + 1 : 2
+            if arg.count <= 64 { last.bytes = arg }
+            return arg
         }
-        let name = [UInt8](bytes)
-        if name.count <= 32 { lastName = name }
-        return name
+        last.misses += 1
+        return [UInt8](bytes)
     }
 
     /// The common case of a length line, in one pass: `<prefix>` then 1 to 9 digits (no

@@ -104,6 +104,29 @@ struct CommandNameSharingTests {
         #expect(e == [[]])
     }
 
+    @Test func aRepeatedKeyIsSharedAndChangingKeysStayCorrect() throws {
+        var d = RESPRequestDecoder()
+        func request(_ words: String...) -> String {
+            "*\(words.count)\r\n" + words.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()
+        }
+        // 200 different keys of one length (the comparison gives up, then retries), then one repeated.
+        var text = (0..<200).map { request("GET", "key:" + String(1000 + $0)) }.joined()
+        // A key that then repeats is shared again within 64 requests.
+        text += String(repeating: request("LPUSH", "mylist", "a"), count: 70) + request("LPUSH", "mylisu", "c")
+        var buf = ByteBuffer(string: text)
+        for i in 0..<200 {
+            let argv = try #require(try d.next(&buf))
+            #expect(argv == RequestDecoderTests.bytes(["GET", "key:" + String(1000 + i)]))
+        }
+        var pushes: [[[UInt8]]] = []
+        for _ in 0..<70 { pushes.append(try #require(try d.next(&buf))) }
+        #expect(pushes.allSatisfy { $0 == RequestDecoderTests.bytes(["LPUSH", "mylist", "a"]) })
+        pushes[68][1].withUnsafeBufferPointer { x in
+            pushes[69][1].withUnsafeBufferPointer { y in #expect(x.baseAddress == y.baseAddress) }
+        }
+        #expect(try d.next(&buf) == RequestDecoderTests.bytes(["LPUSH", "mylisu", "c"]))
+    }
+
     @Test func arraysHandedBackAreReusedAndOnesStillHeldAreLeftIntact() throws {
         var d = RESPRequestDecoder()
         var buf = ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*2\r\n$3\r\nGET\r\n$1\r\nc\r\n")
