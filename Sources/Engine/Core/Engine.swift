@@ -69,7 +69,7 @@ public final class Engine {
     /// Set by ACL: whether the client's user may run the command on any key it reads (Redis's
     /// `ACLUserCheckCmdWithUnrestrictedKeyAccess`; SORT's BY/GET patterns need it). nil = yes.
     public var aclFullKeyAccess: ((Client, CommandSpec, [Bytes]) -> Bool)?
-    public var rng = SystemRandomNumberGenerator()
+    public let rng = EngineRandom()
     /// Changes since the last snapshot (`save` rules, INFO rdb_changes_since_last_save).
     public var dirty: Int64 = 0
     private var nextClientID: Int64 = 1
@@ -211,6 +211,7 @@ public final class Engine {
         beginExecution()
         var sampled = 0
         var expiredTotal = 0
+        var rng = self.rng
         for db in 0..<databases.count {
             while databases[db].volatileCount > 0 {
                 var expired = 0

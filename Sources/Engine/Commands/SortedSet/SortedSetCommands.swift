@@ -320,7 +320,7 @@ public enum SortedSetCommands {
             return try randomWithCount(&ctx, l, withScores: withScores)
         }
         guard let z = try ctx.read(argv[1], as: SortedSetValue.self) else { return .null }
-        var rng = SystemRandomNumberGenerator()
+        var rng = ctx.engine.rng
         return .bulk(z.randomElement(using: &rng)!.member)
     }
 
@@ -330,7 +330,7 @@ public enum SortedSetCommands {
         func render(_ els: [(member: Bytes, score: Double)]) -> RESPValue {
             withScores ? renderWithScores(els, resp3: resp3) : renderMembers(els)
         }
-        var rng = SystemRandomNumberGenerator()
+        var rng = ctx.engine.rng
         let uniq = l > 0
         let count = Int(l.magnitude)
         if !uniq || count == 1 {
