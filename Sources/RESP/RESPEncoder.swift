@@ -54,15 +54,12 @@ public enum RESPEncoder {
                 encode(v, version: version, into: &buffer)
             }
         case .double(let d):
+            // One buffer access each (NIO's generic byte writes cost more than formatting).
             RESPEncoder.withDoubleText(d) { text in
                 if version == .resp3 {
-                    buffer.writeInteger(UInt8(ascii: ","))
-                    buffer.writeBytes(text)
-                    buffer.writeCRLF()
+                    buffer.writeLine(UInt8(ascii: ","), UnsafeRawBufferPointer(text))
                 } else {
-                    buffer.writeHeader(UInt8(ascii: "$"), text.count)
-                    buffer.writeBytes(text)
-                    buffer.writeCRLF()
+                    buffer.writeBulk(UnsafeRawBufferPointer(text))
                 }
             }
         case .boolean(let b):
@@ -90,7 +87,7 @@ public enum RESPEncoder {
                 buffer.writeBulk(text)
             }
         case .raw(let bytes):
-            buffer.writeBytes(bytes)
+            bytes.withUnsafeBytes { buffer.writeRaw($0) }
         }
     }
 
@@ -250,16 +247,28 @@ extension ByteBuffer {
     /// `<prefix><text>\r\n` in one write (+OK, +PONG: one buffer access, not three).
     @inline(__always) mutating func writeLine(_ prefix: UInt8, _ text: String) {
         var text = text
-        text.withUTF8 { utf8 in
-            let n = utf8.count
-            writeWithUnsafeMutableBytes(minimumWritableBytes: n + 3) { raw in
-                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                p[0] = prefix
-                if n > 0 { (p + 1).update(from: utf8.baseAddress!, count: n) }
-                p[1 + n] = 13
-                p[2 + n] = 10
-                return n + 3
-            }
+        text.withUTF8 { writeLine(prefix, UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always) mutating func writeLine(_ prefix: UInt8, _ text: UnsafeRawBufferPointer) {
+        let n = text.count
+        writeWithUnsafeMutableBytes(minimumWritableBytes: n + 3) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            p[0] = prefix
+            if n > 0 { (p + 1).update(from: text.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n) }
+            p[1 + n] = 13
+            p[2 + n] = 10
+            return n + 3
+        }
+    }
+
+    /// Bytes as they are, copied in one buffer access.
+    @inline(__always) mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        if n == 0 { return }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: n) { raw in
+            raw.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: n)
+            return n
         }
     }
 

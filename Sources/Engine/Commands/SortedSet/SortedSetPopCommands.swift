@@ -104,12 +104,12 @@ extension SortedSetCommands {
             count = Int(c)
         }
         let key = ctx.argv[1]
-        // The entry must not stay referenced here: `mutate` would then copy the whole set.
-        do {
+        if count == 0 {
+            // Nothing to pop, but a wrong type is still an error (`popFirst` checks it otherwise).
             guard let e = ctx.lookup(key) else { return .emptyArray }
             guard SortedSetValue.extract(e.value) != nil else { throw RedisError.wrongType }
+            return .emptyArray
         }
-        if count == 0 { return .emptyArray }
         let form = PopReply.plain(nested: hasCount && isResp3(ctx))
         return try popFirst(&ctx, keys: [key], max: max, count: count, form: form) ?? .emptyArray
     }
