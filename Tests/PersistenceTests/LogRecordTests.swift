@@ -220,12 +220,15 @@ struct SegmentedLogTests {
             Effect(db: 0, [Bytes("RPUSH"), Bytes("l")] + (0..<11).map { Bytes(String(repeating: "e", count: $0 * 10)) }),
             Effect(db: 0, "SET", "k", String(repeating: "v", count: 100_000)),
         ]
-        var out: [UInt8] = [7, 7]
-        LogRecord.encode(sequence: 99, timestamp: -5, effects: effects, into: &out)
-        #expect(Array(out.dropFirst(2)) == LogRecord(sequence: 99, timestamp: -5, effects: effects).encoded)
-        let decoded = out.withUnsafeBytes { LogRecord.decode(UnsafeRawBufferPointer(rebasing: $0[2...]), at: 0) }
-        guard case .record(let r, let size) = decoded else { Issue.record("not decoded"); return }
-        #expect(size == out.count - 2 && r.sequence == 99 && (try? r.effects()) == effects)
+        // Mixed databases (SELECTs in the payload) and one database (written in one pass).
+        for effects in [effects, effects.map { Effect(db: 5, $0.argv) }] {
+            var out: [UInt8] = [7, 7]
+            LogRecord.encode(sequence: 99, timestamp: -5, effects: effects, into: &out)
+            #expect(Array(out.dropFirst(2)) == LogRecord(sequence: 99, timestamp: -5, effects: effects).encoded)
+            let decoded = out.withUnsafeBytes { LogRecord.decode(UnsafeRawBufferPointer(rebasing: $0[2...]), at: 0) }
+            guard case .record(let r, let size) = decoded else { Issue.record("not decoded"); return }
+            #expect(size == out.count - 2 && r.sequence == 99 && (try? r.effects()) == effects)
+        }
     }
 
     @Test func corruptionInTheMiddleStopsWithFileAndOffset() throws {

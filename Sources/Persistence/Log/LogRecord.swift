@@ -42,6 +42,11 @@ public struct LogRecord: Equatable, Sendable {
     /// as `LogRecord(sequence:timestamp:effects:).encode(into:)` without building the payload
     /// on its own first.
     public static func encode(sequence: UInt64, timestamp: Int64, effects: [Effect], into out: inout [UInt8]) {
+        let db = effects.first?.db ?? 0
+        if effects.allSatisfy({ $0.db == db }) {
+            encodeOneDatabase(sequence: sequence, timestamp: timestamp, db: UInt32(db), effects: effects, into: &out)
+            return
+        }
         let start = out.count
         out.reserveCapacity(start + headerSize + payloadSize(effects))
         appendHeader(length: 0, sequence: sequence, timestamp: timestamp, opcode: .effects,
@@ -49,6 +54,55 @@ public struct LogRecord: Equatable, Sendable {
         appendPayload(effects, to: &out)
         writeLE(UInt32(out.count - start - headerSize), &out, at: start)
         sealChecksum(&out, from: start)
+    }
+
+    /// The common case (no SELECT): the size is known exactly, so the record is written in one
+    /// pass over raw memory instead of many small appends (each a capacity and uniqueness check).
+    private static func encodeOneDatabase(sequence: UInt64, timestamp: Int64, db: UInt32, effects: [Effect],
+                                          into out: inout [UInt8]) {
+        let length = payloadSize(effects)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: headerSize + length))
+        out.withUnsafeMutableBufferPointer { buf in
+            let raw = UnsafeMutableRawPointer(buf.baseAddress! + start)
+            raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: UInt32(0), toByteOffset: 4, as: UInt32.self)  // CRC, sealed below
+            raw.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: UInt64(bitPattern: timestamp).littleEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: Opcode.effects.rawValue, toByteOffset: 24, as: UInt8.self)
+            raw.storeBytes(of: db.littleEndian, toByteOffset: 25, as: UInt32.self)
+            var p = buf.baseAddress! + start + headerSize
+            for e in effects {
+                p = storeLine(UInt8(ascii: "*"), e.argv.count, at: p)
+                for a in e.argv {
+                    p = storeLine(UInt8(ascii: "$"), a.count, at: p)
+                    a.withUnsafeBufferPointer { if $0.count > 0 { p.update(from: $0.baseAddress!, count: $0.count) } }
+                    p += a.count
+                    p[0] = 13
+                    p[1] = 10
+                    p += 2
+                }
+            }
+            assert(p == buf.baseAddress! + start + headerSize + length)
+        }
+        sealChecksum(&out, from: start)
+    }
+
+    /// Writes `<prefix><n>\r\n` (n ≥ 0) at `p`; returns the position after it.
+    @inline(__always)
+    private static func storeLine(_ prefix: UInt8, _ n: Int, at p: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        p[0] = prefix
+        let digits = RESPEncoder.decimalLength(n)
+        var v = n
+        var i = digits
+        repeat {
+            p[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        } while i > 0
+        p[digits + 1] = 13
+        p[digits + 2] = 10
+        return p + digits + 3
     }
 
     /// The effects as RESP arrays, with `SELECT n` where the database changes.
@@ -63,7 +117,7 @@ public struct LogRecord: Equatable, Sendable {
         }
     }
 
-    /// The payload's size (ignoring SELECTs, which are rare): reserved once before encoding.
+    /// The payload's size without SELECTs: exact when every effect is in one database.
     static func payloadSize(_ effects: [Effect]) -> Int {
         var n = 0
         for e in effects {

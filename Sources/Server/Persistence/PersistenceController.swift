@@ -47,6 +47,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     init(server: MnemoServer) {
         self.server = server
+        defer { readPolicy() }
         server.engine.effectSink = self
         server.engine.recordsEffects = false  // until the log opens
         // Every command passes here: no reference counting (the controller lives as long as the server).
@@ -67,7 +68,9 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     var dataDir: String { config["dir"] }
     var logDir: String { dataDir + "/" + config["appenddirname"] }
     var appendOnly: Bool { config.bool("appendonly") }
-    var policy: FsyncPolicy { FsyncPolicy(rawValue: config["appendfsync"]) ?? .always }
+    /// `appendfsync`, read from the configuration when it changes (every command consults it).
+    private(set) var policy: FsyncPolicy = .always
+    private func readPolicy() { policy = FsyncPolicy(rawValue: config["appendfsync"]) ?? .always }
 
     static let directives: [ConfigDirective] = [
         ConfigDirective("snapshot-retention", .int(1...1000), default: "2"),
@@ -167,8 +170,9 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     }
 
     func configChanged(_ names: [String]) throws {
-        if names.contains("appendfsync"), let log = log as? SegmentedLog {
-            log.policy = policy
+        if names.contains("appendfsync") {
+            readPolicy()
+            (log as? SegmentedLog)?.policy = policy
         }
         if names.contains("appendonly") {
             if appendOnly && log == nil {
