@@ -11,6 +11,10 @@
 /// batch's cache misses overlap instead of stalling one after the other.
 static inline void mnemo_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
+/// A flag one thread sets and others read without a lock (acquire/release).
+static inline int mnemo_flag_load(const int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void mnemo_flag_store(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
 /// `%.17g` of a double (Redis 7.0's reply format), without Swift's CVarArg boxing.
 static inline int mnemo_format_g17(char *buf, unsigned long size, double d) {
     return snprintf(buf, size, "%.17g", d);

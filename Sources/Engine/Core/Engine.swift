@@ -246,9 +246,10 @@ public final class Engine {
             pendingEffects.removeAll(keepingCapacity: true)
             return nil
         }
-        // Handed over whole: keeping the capacity here would copy the buffer the sink holds.
-        let effects = pendingEffects
-        pendingEffects = []
-        return sink.append(effects)
+        // The sink encodes the effects and keeps nothing: the array is unique again after the
+        // call, so emptying it keeps its buffer for the next command (no allocation per write).
+        let sequence = sink.append(pendingEffects)
+        pendingEffects.removeAll(keepingCapacity: true)
+        return sequence
     }
 }

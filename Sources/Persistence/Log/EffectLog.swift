@@ -32,6 +32,8 @@ public protocol EffectLog: AnyObject {
     func discard(through sequence: UInt64)
     /// The error that stops writes, if the log cannot currently be written.
     var failure: String? { get }
+    /// `failure != nil` without taking a lock (every write command asks).
+    var isFailing: Bool { get }
     /// Bytes written since the log was opened or last discarded (auto-snapshot trigger).
     var sizeSinceDiscard: Int64 { get }
     func close()

@@ -3,6 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import CSupport
 import Engine
 import Foundation
 
@@ -42,7 +43,15 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
     private var waiterHead = 0
     private var stopping = false
     private var thread: Thread?
-    private var _failure: String?
+    private var _failure: String? {
+        didSet { mnemo_flag_store(failing, _failure == nil ? 0 : 1) }
+    }
+    /// Mirrors `_failure != nil` for lock-free readers (`isFailing`).
+    private let failing: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
     private var _sizeSinceDiscard: Int64 = 0
 
     // Writer-thread state.
@@ -193,6 +202,10 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         defer { lock.unlock() }
         return _committed
     }
+
+    public var isFailing: Bool { mnemo_flag_load(failing) != 0 }
+
+    deinit { failing.deallocate() }
 
     public var failure: String? {
         lock.lock()

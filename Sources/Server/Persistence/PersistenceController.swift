@@ -90,7 +90,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         if loading && !spec.flags.contains(.loading) {
             return .error("LOADING Redis is loading the dataset in memory")
         }
-        if spec.flags.contains(.write), let log, let failure = log.failure {
+        if spec.flags.contains(.write), let log, log.isFailing, let failure = log.failure {
             return .error("MISCONF Errors writing to the AOF file: \(failure)")
         }
         return nil
@@ -120,12 +120,15 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
             server.logger.critical("Log append failed: \(error)")
         }
         // Remember which keys this record changed, so reads of other keys need not wait for it.
-        let changed = engine.changedKeys
-        if changed.count > 10_000 || changed.isEmpty {
-            globalPending = lastSequence
-        } else {
-            for (db, key) in changed { pendingKeys.mark(db, key, lastSequence) }
+        do {
+            let changed = engine.changedKeys
+            if changed.count > 10_000 || changed.isEmpty {
+                globalPending = lastSequence
+            } else {
+                for (db, key) in changed { pendingKeys.mark(db, key, lastSequence) }
+            }
         }
+        // `changed` is gone: the array is emptied in place, its buffer kept for the next command.
         engine.changedKeys.removeAll(keepingCapacity: true)
         return lastSequence
     }
@@ -140,7 +143,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     func barrier() -> UInt64 {
         guard let log, policy == .always else { return 0 }
         // While the disk refuses writes, reads are not held (no new write is accepted).
-        if log.failure != nil { return 0 }
+        if log.isFailing { return 0 }
         return lastSequence
     }
 
@@ -149,7 +152,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     /// waits only for pending writes to those keys; connection commands wait for nothing;
     /// anything else that shows keyspace state waits for everything appended so far.
     func commandBarrier(_ spec: CommandSpec?, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64 {
-        guard let log, policy == .always, log.failure == nil else { return 0 }
+        guard let log, policy == .always, !log.isFailing else { return 0 }
         if let record { return record }
         guard let spec else { return 0 }  // unknown command / bad arity: shows nothing
         let committed = log.committed
