@@ -41,16 +41,25 @@ extension StringCommands {
 
     static func incrDecr(_ ctx: inout CommandContext, by increment: Int64) throws -> RESPValue {
         let key = ctx.argv[1]
-        let existing = ctx.lookup(key)
+        // One probe finds the key (expiring it if due) and the slot the new value goes to, as SET.
+        let engine = ctx.engine, db = ctx.db, hash = Database.hash(key)
+        let existing = engine.probe(db, key, hash: hash)
         var value: Int64 = 0
-        if let e = existing {
+        if let (e, _) = existing {
             guard case .string(let s) = e.value else { throw RedisError.wrongType }
             guard let v = Numbers.parseInt(s) else { throw RedisError.notInteger }
             value = v
         }
         let (sum, overflow) = value.addingReportingOverflow(increment)
         if overflow { throw RedisError.overflow }
-        ctx.set(key, Entry(value: .string(Numbers.format(sum)), expireAt: existing?.expireAt ?? 0))
+        var entry = Entry(value: .string(Numbers.format(sum)), lastAccess: engine.commandTime)
+        if let (e, slot) = existing {
+            entry.expireAt = e.expireAt
+            engine.databases[db].replace(key, hash: hash, slot: slot, oldExpireAt: e.expireAt, with: entry)
+        } else {
+            engine.databases[db].set(key, entry, hash: hash)
+        }
+        engine.keyChanged(db, key)
         ctx.emitVerbatim()
         ctx.notify(.string, "incrby", key)
         return .integer(sum)
