@@ -48,10 +48,3 @@ uint32_t mnemo_crc32c(uint32_t crc, const uint8_t *p, size_t n, int *ok) {
     return 0;
 }
 #endif
-
-// jemalloc's options for mnemo-server, read when it starts (only jemalloc looks at this symbol;
-// MALLOC_CONF in the environment still applies on top). A pipelined batch is decoded whole
-// before it runs, so its arguments are allocated, then freed, in bursts of hundreds of one
-// size: a larger per-thread cache keeps those bursts off jemalloc's locked arena path
-// (MSET of 10 keys: -21% instructions; other commands unchanged).
-const char *malloc_conf = "tcache_nslots_small_max:1024";
