@@ -83,7 +83,7 @@ final class Outbox {
     /// The hub epoch (command) whose messages are not settled yet, and where they begin in the
     /// open run: buffer index (the tail counting as the last buffer) and byte offset.
     private(set) var epoch = -1
-    private var unsettled = false
+    private(set) var unsettled = false
     private var mark = (buffer: 0, offset: 0)
 
     private static let noTail = ByteBufferAllocator().buffer(capacity: 0)
@@ -93,10 +93,8 @@ final class Outbox {
         tail = Outbox.noTail
     }
 
-    /// The command of `epoch` writes here; the previous command's messages, if unsettled, get
-    /// `previousBarrier` (the barrier of epoch `self.epoch`).
-    @inline(__always) func begin(_ epoch: Int, previousBarrier: (Int) -> UInt64) {
-        if unsettled { settle(previousBarrier(self.epoch)) }
+    /// The command of `epoch` writes here (the previous one's messages are settled already).
+    @inline(__always) func begin(_ epoch: Int) {
         self.epoch = epoch
         unsettled = true
         mark = hasTail ? (buffers.count, tail.writerIndex) : (buffers.count, 0)
@@ -126,7 +124,6 @@ final class Outbox {
     /// The unsettled messages wait for `barrier`. They stay in the open run when it waits for
     /// the same barrier (or holds nothing else); otherwise they move to a run of their own.
     func settle(_ newBarrier: UInt64) {
-        guard unsettled else { return }
         unsettled = false
         guard let b = barrier, b != newBarrier else {
             barrier = newBarrier

@@ -156,10 +156,16 @@ public final class PubSubHub {
             box = created
         }
         if box.epoch != epoch {
-            box.begin(epoch) { [unowned(unsafe) self] e in self.barriers[e - self.firstEpoch] }
+            settle(box)
+            box.begin(epoch)
             epochWritten = true
         }
         return box
+    }
+
+    /// Gives the messages `box` holds from an ended command that command's barrier.
+    @inline(__always) private func settle(_ box: Outbox) {
+        if box.unsettled { box.settle(barriers[box.epoch - firstEpoch]) }
     }
 
     /// Messages for the executing client produced by its own command, to write before its reply.
@@ -200,7 +206,7 @@ public final class PubSubHub {
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(outboxes.count)
         for box in outboxes {
-            box.settle(barriers[box.epoch - firstEpoch])
+            settle(box)
             for run in box.takeRuns() { deliveries.append((box.client.id, run.barrier, run.buffers)) }
             box.client.pubsubOutbox = nil
         }
