@@ -58,6 +58,9 @@ public final class MnemoServer: @unchecked Sendable {
     public var statConnectionsReceived = NIOLockedValueBox<Int64>(0)
     public var statRejectedConnections = NIOLockedValueBox<Int64>(0)
     var persistence: PersistenceHooks?
+    /// The same controller, lent to the per-command path without reference counting (a
+    /// reference to it, even a local one, was retained and released twice per command).
+    private var persistenceRef: Unmanaged<PersistenceController>?
     public static let version = "0.1.0"
     /// What clients see as the server version: Redis 7.0-compatible.
     public static let redisVersion = "7.0.15"
@@ -181,6 +184,7 @@ public final class MnemoServer: @unchecked Sendable {
     public func start() throws {
         let controller = PersistenceController(server: self)
         persistence = controller
+        persistenceRef = .passUnretained(controller)
         try engineLoop.submit { try self.engineMutex.withLock { try self.loadACLAtStart() } }.wait()
         // Recovery starts on the engine; the log replay continues in chunks after we listen.
         // Modules first: their commands and data types must exist when the snapshot and log load.
@@ -372,11 +376,11 @@ public final class MnemoServer: @unchecked Sendable {
         } else if batch.count > 1 || (batch.count == 1 && batch.first!.argumentCount >= 5) {
             engine.prefetch(db: client.db) { MnemoServer.keyHashes(of: batch, into: &$0) }
         }
+        let persistence = persistenceRef
         var i = batch.startIndex
         while i < batch.endIndex {
-            let request = batch[i]
             i += 1
-            switch request {
+            switch batch[i - 1] {
             case .command(let argv):
                 if clientPause.mode != .none && pauseHolds(argv, client) {
                     // Paused: this command and the rest of the batch wait for CLIENT UNPAUSE or the timeout.
@@ -392,7 +396,7 @@ public final class MnemoServer: @unchecked Sendable {
                 let record = engine.commitEffects()
                 var commandBarrier: UInt64 = 0
                 if let p = persistence {
-                    commandBarrier = p.commandBarrier(dispatcher.lastResolved, argv, db: db, record: record)
+                    commandBarrier = p._withUnsafeGuaranteedRef { $0.commandBarrier(dispatcher, argv, db: db, record: record) }
                     barrier = max(barrier, commandBarrier)
                 }
                 pubsubAfterCommand(barrier: commandBarrier, output: &out)
@@ -581,7 +585,9 @@ protocol PersistenceHooks: AnyObject {
     /// The sequence a reply produced now must wait for (everything appended so far).
     func barrier() -> UInt64
     /// What one command's reply must wait for (see PersistenceController).
-    func commandBarrier(_ spec: CommandSpec?, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64
+    /// The command's spec (`dispatcher.lastResolved`) is read only when the barrier depends on
+    /// its keys (reading it costs a retain).
+    func commandBarrier(_ dispatcher: Dispatcher, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64
     func whenDurable(_ sequence: UInt64, _ body: @escaping () -> Void)
     func configChanged(_ names: [String]) throws
     func cron()

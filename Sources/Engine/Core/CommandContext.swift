@@ -1,25 +1,43 @@
 import RESP
 
-/// The environment of one command's execution.
+/// A class reference lent for a scope by someone who holds it (the caller of a command holds
+/// the engine, the dispatcher, the client and the spec until it returns), used without
+/// reference counting. Swift retains and releases a stored strong reference when the holder
+/// is made and destroyed, and an `unowned(unsafe)` one around every use; a reference rebuilt
+/// from its address at each use costs neither.
+@usableFromInline struct Lent<Object: AnyObject> {
+    @usableFromInline let address: UnsafeRawPointer
+    @inline(__always) init(_ object: Object) { address = UnsafeRawPointer(Unmanaged.passUnretained(object).toOpaque()) }
+    @inline(__always) var object: Object { unsafeBitCast(address, to: Object.self) }
+}
+
+/// The environment of one command's execution. It lives only while the command runs (a
+/// callback that keeps what it needs copies it out, which retains it as usual).
 public struct CommandContext {
-    /// The engine and the dispatcher live as long as the server: a context (made for every
-    /// command, scripts' calls included) holds them without reference counting.
-    public unowned(unsafe) let engine: Engine
-    public let client: Client
+    @usableFromInline let lentEngine: Lent<Engine>
+    @usableFromInline let lentClient: Lent<Client>
+    @usableFromInline let lentSpec: Lent<CommandSpec.Storage>
+    @usableFromInline let lentDispatcher: Lent<Dispatcher>
     public let argv: [Bytes]
-    public let spec: CommandSpec
-    public unowned(unsafe) let dispatcher: Dispatcher
+    /// Where the arguments start: after the command name, and the subcommand name if any.
+    public let argumentStart: Int
 
     public init(engine: Engine, client: Client, argv: [Bytes], spec: CommandSpec, dispatcher: Dispatcher) {
-        self.engine = engine
-        self.client = client
+        lentEngine = Lent(engine)
+        lentClient = Lent(client)
+        lentSpec = Lent(spec.storage)
+        lentDispatcher = Lent(dispatcher)
         self.argv = argv
-        self.spec = spec
-        self.dispatcher = dispatcher
+        self.argumentStart = spec.storage.container == nil ? 1 : 2
     }
 
+    public var engine: Engine { @inline(__always) get { lentEngine.object } }
+    public var client: Client { @inline(__always) get { lentClient.object } }
+    public var dispatcher: Dispatcher { @inline(__always) get { lentDispatcher.object } }
+    public var spec: CommandSpec { CommandSpec(storage: lentSpec.object) }
+
     /// An argument reader starting after the command (and subcommand) name.
-    public var args: Arguments { Arguments(argv, from: spec.container == nil ? 1 : 2) }
+    public var args: Arguments { Arguments(argv, from: argumentStart) }
 
     public var db: Int { client.db }
     public var now: Int64 { engine.commandTime }

@@ -259,10 +259,12 @@ public struct CommandSpec: @unchecked Sendable {
         var channels: ChannelSpec?
         var docs: CommandDocs
         var subcommands: [CommandSpec]
-        var handler: CommandHandler?
+        /// `let` (replaced by copying the box): the dispatcher calls it and counts into `stats`
+        /// borrowed from the spec, with no reference counting (a `var` is copied out first).
+        let handler: CommandHandler?
         var container: String?
         var module: String?
-        var stats: CommandStatsBox
+        let stats: CommandStatsBox
         var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])?
         var mayRunLong: Bool?
 
@@ -285,14 +287,16 @@ public struct CommandSpec: @unchecked Sendable {
             self.getKeys = getKeys
         }
 
-        func copy() -> Storage {
+        func copy(handler: CommandHandler?? = nil, stats: CommandStatsBox? = nil) -> Storage {
             Storage(name: name, arity: arity, flags: flags, categories: categories, keySpecs: keySpecs,
-                    channels: channels, docs: docs, subcommands: subcommands, handler: handler,
-                    container: container, module: module, stats: stats, getKeys: getKeys)
+                    channels: channels, docs: docs, subcommands: subcommands, handler: handler ?? self.handler,
+                    container: container, module: module, stats: stats ?? self.stats, getKeys: getKeys)
         }
     }
 
     @usableFromInline var storage: Storage
+
+    @usableFromInline init(storage: Storage) { self.storage = storage }
 
     /// The box, copied first if another spec value shares it (value semantics on write).
     private var unique: Storage {
@@ -311,13 +315,13 @@ public struct CommandSpec: @unchecked Sendable {
     public var channels: ChannelSpec? { get { storage.channels } set { unique.channels = newValue } }
     public var docs: CommandDocs { get { storage.docs } set { unique.docs = newValue } }
     public var subcommands: [CommandSpec] { get { storage.subcommands } set { unique.subcommands = newValue } }
-    public var handler: CommandHandler? { get { storage.handler } set { unique.handler = newValue } }
+    public var handler: CommandHandler? { get { storage.handler } set { storage = storage.copy(handler: .some(newValue)) } }
     /// Set for subcommands: the container's name.
     public var container: String? { get { storage.container } set { unique.container = newValue } }
     /// The module that registered it, if any.
     public var module: String? { get { storage.module } set { unique.module = newValue } }
     /// Its INFO commandstats counters (shared by every copy of the spec).
-    public var stats: CommandStatsBox { get { storage.stats } set { unique.stats = newValue } }
+    public var stats: CommandStatsBox { get { storage.stats } set { storage = storage.copy(stats: newValue) } }
     /// Finds the keys when the key specs cannot (Redis's getkeys_proc, e.g. SORT's STORE): used
     /// instead of the specs by `keyPositions`, so ACL, GETKEYS and WATCH see every key.
     public var getKeys: ((_ argv: [Bytes]) -> [(Int, KeySpec)])? { get { storage.getKeys } set { unique.getKeys = newValue } }

@@ -115,7 +115,7 @@ public final class Dispatcher {
             if let s = engine.table.lookup(argv.first ?? []) { s.stats.rejectedCalls += 1 }
             return errorReply(error!)
         }
-        lastResolved = spec
+        if lastResolved?.storage !== spec.storage { lastResolved = spec }  // a pipeline repeats it
         for i in 0..<gates.count {
             if let reply = gates[i]._withUnsafeGuaranteedRef({ $0.check(client, spec, argv) }) {
                 if reply.isError {
@@ -139,15 +139,17 @@ public final class Dispatcher {
 
     /// Runs a resolved command past the gates (EXEC uses it for queued commands).
     public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
-        guard let handler = spec.handler else { return errorReply(RedisError("command has no handler")) }
+        // The handler and the counters are `let`s of the spec's box: borrowed, not retained.
+        let box = spec.storage
+        guard box.handler != nil else { return errorReply(RedisError("command has no handler")) }
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
         // A pipeline repeats its command: only a different one costs a retain and a release.
-        if client.lastSpec?.storage !== spec.storage { client.lastSpec = spec }
+        if client.lastSpec?.storage !== box { client.lastSpec = spec }
         let start = CommandClock.ticks()
         let reply: RESPValue
         var failed = false
         do {
-            reply = try handler(&ctx)
+            reply = try box.handler!(&ctx)
             if reply.isError { failed = true }
         } catch let e as RedisError {
             failed = true
@@ -158,10 +160,9 @@ public final class Dispatcher {
         }
         let elapsed = CommandClock.nanos(since: start)
         engine.stats.commandsProcessed += 1
-        let st = spec.stats
-        st.calls += 1
-        st.nanoseconds += elapsed
-        if failed { st.failedCalls += 1 }
+        box.stats.calls += 1
+        box.stats.nanoseconds += elapsed
+        if failed { box.stats.failedCalls += 1 }
         if elapsed / 1000 >= engine.commandTimingThreshold, let report = engine.onCommandTimed {
             report(spec, argv, client, elapsed / 1000)
         }

@@ -21,7 +21,10 @@ extension MnemoServer {
         let acl = AccessControl(engine: engine)
         engine.register(ACLCommands.specs(acl))
         // Every command passes here: no reference counting (ACL lives as long as the server).
-        dispatcher.insertGate(first: true) { [unowned(unsafe) acl] client, spec, argv in acl.gate(client, spec, argv) }
+        // (`unowned(unsafe)` would still retain and release it around each call; an unmanaged
+        // reference lent for the call does not.)
+        let aclRef = Unmanaged.passUnretained(acl)
+        dispatcher.insertGate(first: true) { client, spec, argv in aclRef._withUnsafeGuaranteedRef { $0.gate(client, spec, argv) } }
         engine.aclFullKeyAccess = { [unowned acl] client, spec, argv in acl.hasFullKeyAccess(client, spec, argv) }
         authenticate = { [unowned acl] client, user, password in
             try acl.authenticate(client, user: user, password: password, object: "HELLO")

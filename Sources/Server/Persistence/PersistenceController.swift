@@ -51,7 +51,9 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
         server.engine.effectSink = self
         server.engine.recordsEffects = false  // until the log opens
         // Every command passes here: no reference counting (the controller lives as long as the server).
-        server.dispatcher.insertGate { [unowned(unsafe) self] client, spec, _ in self.gate(spec) }
+        // (An unmanaged reference lent for the call: `unowned(unsafe)` retains around each use.)
+        let ref = Unmanaged.passUnretained(self)
+        server.dispatcher.insertGate { _, spec, _ in ref._withUnsafeGuaranteedRef { $0.gate(spec) } }
         server.persistenceInfo = { [unowned self] in self.info() }
         server.engine.register(DumpRestoreCommands.specs + commandSpecs())
         server.debugHandlers["reload"] = { [unowned self] ctx in try self.debugReload() }
@@ -151,12 +153,12 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
     /// for its own record (and so every earlier one); a read of keys named by its key specs
     /// waits only for pending writes to those keys; connection commands wait for nothing;
     /// anything else that shows keyspace state waits for everything appended so far.
-    func commandBarrier(_ spec: CommandSpec?, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64 {
+    func commandBarrier(_ dispatcher: Dispatcher, _ argv: [Bytes], db: Int, record: UInt64?) -> UInt64 {
         guard let log, policy == .always, !log.isFailing else { return 0 }
         if let record { return record }
-        guard let spec else { return 0 }  // unknown command / bad arity: shows nothing
         let committed = log.committed
         if lastSequence <= committed { return 0 }
+        guard let spec = dispatcher.lastResolved else { return 0 }  // unknown command / bad arity: shows nothing
         if spec.aclCategories.contains(.connection) && !spec.flags.contains(.write) { return 0 }
         let incomplete = spec.keySpecs.contains { $0.flags.contains(.incomplete) }
         if spec.keySpecs.isEmpty || incomplete { return lastSequence }
