@@ -44,7 +44,9 @@ public final class BlockingRegistry {
         let key: Bytes
     }
 
-    private var waiters: [DBKey: [Int64]] = [:]
+    private var waiters: [DBKey: [Int64]] = [:] { didSet { noWaiters = waiters.isEmpty } }
+    /// `waiters.isEmpty`, which every write asks: a plain field is read with no reference counting.
+    private var noWaiters = true
     private var ready: [DBKey] = []
     private var readySet = Set<DBKey>()
     /// Keys module clients wait on: how many wait, and whether the key existed at the last change.
@@ -89,7 +91,7 @@ public final class BlockingRegistry {
 
     /// Marks a key ready if anyone waits on it (called for every key change; cheap when idle).
     @inline(__always) func keyChanged(_ db: Int, _ key: Bytes) {
-        if waiters.isEmpty { return }
+        if noWaiters { return }
         let k = DBKey(db: db, key: key)
         guard waiters[k] != nil else { return }
         if readySet.insert(k).inserted { ready.append(k) }

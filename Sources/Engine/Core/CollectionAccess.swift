@@ -17,7 +17,8 @@ extension CommandContext {
     public func mutate<T: CollectionValue, R>(
         _ key: Bytes, as type: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
     ) throws -> R? {
-        try engine.mutate(db: client.db, key, as: type, create: create, body)
+        let db = client.db
+        return try withEngine { try $0.mutate(db: db, key, as: type, create: create, body) }
     }
 }
 
@@ -31,46 +32,39 @@ extension Engine {
         db: Int, _ key: Bytes, as: T.Type, create: Bool, _ body: (inout T) throws -> (result: R, changed: Bool)
     ) throws -> R? {
         let hash = Database.hash(key)
-        var thrown: Error?
-        var outcome: (result: R, changed: Bool)?
-        var nowEmpty = false
-        let now = commandTime
-        var found = databases[db].updateEntry(key, hash: hash) { e -> MutateProbe in
-            if isDue(e.expireAt) { return .expired }
-            guard var c = T.extract(e.value) else { return .wrongType }
-            e.value = Value.placeholder  // drop the entry's reference so `c` is unique
-            do { outcome = try body(&c) } catch { thrown = error }
-            nowEmpty = c.isEmpty
-            e.value = c.wrapped
-            return .done
-        } ?? .missing
-        if found == .expired {
-            expire(db, key)
-            found = .missing
-        }
-        switch found {
-        case .wrongType: throw RedisError.wrongType
-        case .missing:
-            guard create else { return nil }
-            // A new collection enters the keyspace only if the body leaves something in it.
-            var c = T.empty
-            let made = try body(&c)
-            if !c.isEmpty {
-                databases[db].set(key, Entry(value: c.wrapped, lastAccess: now), hash: hash)
-                keyChanged(db, key)
+        let slot = databases[db].slot(of: key, hash: hash)
+        if slot >= 0 {
+            if isDue(databases[db][hash: hash, slot: slot].expireAt) {
+                expire(db, key)
+            } else {
+                // Changed where it lies, with no closure: closures capturing the key and the
+                // engine cost six retains and releases per LPUSH. `body` never touches the keyspace.
+                guard var c = T.take(&databases[db][hash: hash, slot: slot].value) else { throw RedisError.wrongType }
+                let outcome: (result: R, changed: Bool)
+                do {
+                    outcome = try body(&c)
+                } catch {
+                    databases[db][hash: hash, slot: slot].value = c.wrapped
+                    throw error
+                }
+                let nowEmpty = c.isEmpty
+                databases[db][hash: hash, slot: slot].value = c.wrapped
+                if nowEmpty {
+                    databases[db].remove(key)
+                    notify(.generic, "del", db: db, key: key)
+                }
+                if outcome.changed || nowEmpty { keyChanged(db, key) }
+                return outcome.result
             }
-            return made.result
-        default:
-            if nowEmpty {
-                databases[db].remove(key)
-                notify(.generic, "del", db: db, key: key)
-            }
-            if let thrown { throw thrown }
-            if outcome!.changed || nowEmpty { keyChanged(db, key) }
-            return outcome!.result
         }
+        guard create else { return nil }
+        // A new collection enters the keyspace only if the body leaves something in it.
+        var c = T.empty
+        let made = try body(&c)
+        if !c.isEmpty {
+            databases[db].set(key, Entry(value: c.wrapped, lastAccess: commandTime), hash: hash)
+            keyChanged(db, key)
+        }
+        return made.result
     }
 }
-
-/// What `Engine.mutate` found at the key.
-enum MutateProbe { case missing, expired, wrongType, done }

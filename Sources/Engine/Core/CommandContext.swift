@@ -9,6 +9,12 @@ import RESP
     @usableFromInline let address: UnsafeRawPointer
     @inline(__always) init(_ object: Object) { address = UnsafeRawPointer(Unmanaged.passUnretained(object).toOpaque()) }
     @inline(__always) var object: Object { unsafeBitCast(address, to: Object.self) }
+    /// The object borrowed for `body`. Where calls the compiler cannot see through (a closure,
+    /// a callback) run between uses of `object`, it retains the object around them; a borrow
+    /// never does.
+    @inline(__always) func with<R>(_ body: (Object) throws -> R) rethrows -> R {
+        try Unmanaged<Object>.fromOpaque(address)._withUnsafeGuaranteedRef(body)
+    }
 }
 
 /// The environment of one command's execution. It lives only while the command runs (a
@@ -35,6 +41,8 @@ public struct CommandContext {
     public var client: Client { @inline(__always) get { lentClient.object } }
     public var dispatcher: Dispatcher { @inline(__always) get { lentDispatcher.object } }
     public var spec: CommandSpec { CommandSpec(storage: lentSpec.object) }
+    /// The engine borrowed for `body` (see `Lent.with`): the keyspace helpers below use it.
+    @inline(__always) public func withEngine<R>(_ body: (Engine) throws -> R) rethrows -> R { try lentEngine.with(body) }
 
     /// An argument reader starting after the command (and subcommand) name.
     public var args: Arguments { Arguments(argv, from: argumentStart) }
@@ -44,18 +52,21 @@ public struct CommandContext {
 
     // MARK: keyspace helpers bound to the client's database
 
-    public func lookup(_ key: Bytes) -> Entry? { engine.lookup(client.db, key) }
+    public func lookup(_ key: Bytes) -> Entry? { withEngine { $0.lookup(client.db, key) } }
 
     /// Lookup that counts a hit or miss (read commands).
     public func lookupRead(_ key: Bytes) -> Entry? {
-        let e = engine.lookup(client.db, key, touch: !client.noTouch)
-        if e != nil {
-            engine.stats.keyspaceHits += 1
-        } else {
-            engine.stats.keyspaceMisses += 1
-            engine.notify(.keyMiss, "keymiss", db: client.db, key: key)
+        let db = client.db, noTouch = client.noTouch
+        return withEngine { engine in
+            let e = engine.lookup(db, key, touch: !noTouch)
+            if e != nil {
+                engine.stats.keyspaceHits += 1
+            } else {
+                engine.stats.keyspaceMisses += 1
+                engine.notify(.keyMiss, "keymiss", db: db, key: key)
+            }
+            return e
         }
-        return e
     }
 
     public func string(_ key: Bytes) throws -> Bytes? {
@@ -65,25 +76,34 @@ public struct CommandContext {
     }
 
     public func set(_ key: Bytes, _ entry: Entry) {
-        var e = entry
-        e.lastAccess = now
-        engine.databases[client.db].set(key, e)
-        engine.keyChanged(client.db, key)
+        let db = client.db
+        withEngine { engine in
+            var e = entry
+            e.lastAccess = engine.commandTime
+            engine.databases[db].set(key, e)
+            engine.keyChanged(db, key)
+        }
     }
 
     @discardableResult
     public func delete(_ key: Bytes) -> Bool {
-        guard engine.lookup(client.db, key) != nil else { return false }
-        engine.databases[client.db].remove(key)
-        engine.keyChanged(client.db, key)
-        return true
+        let db = client.db
+        return withEngine { engine in
+            guard engine.lookup(db, key) != nil else { return false }
+            engine.databases[db].remove(key)
+            engine.keyChanged(db, key)
+            return true
+        }
     }
 
     /// Logs `argv` as an effect in the client's database.
     /// The effect is built only when effects are recorded (not with `appendonly no`).
     public func emit(_ argv: @autoclosure () -> [Bytes]) {
-        guard engine.recordsEffects else { return }
-        engine.pendingEffects.append(Effect(db: client.db, argv()))
+        let db = client.db
+        withEngine { engine in
+            guard engine.recordsEffects else { return }
+            engine.pendingEffects.append(Effect(db: db, argv()))
+        }
     }
 
     /// Logs the command as it was given (it is deterministic).

@@ -187,8 +187,6 @@ public final class Engine {
     /// family narrows it to what `notify-keyspace-events` publishes.
     public var keyspaceEventClasses = KeyspaceEventClass(rawValue: 0x7FF)
 
-    /// Hook for every change to a key (WATCH and keyspace notifications attach here).
-    public var onKeyChange: ((Int, Bytes) -> Void)?
     /// Told of every executed command and its duration in µs (SLOWLOG, latency monitor).
     public var onCommandTimed: ((CommandSpec, [Bytes], Client, Int64) -> Void)?
     /// Commands that ran for less than this many microseconds are not reported to `onCommandTimed`.
@@ -199,7 +197,6 @@ public final class Engine {
         if trackChangedKeys { changedKeys.append((db, key)) }
         blocking.keyChanged(db, key)
         watches.keyChanged(db, key)
-        onKeyChange?(db, key)
     }
 
     /// Drops every expired key found by sampling, within a time budget (Redis's active expire

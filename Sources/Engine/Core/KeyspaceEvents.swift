@@ -26,6 +26,7 @@ extension Engine {
 extension CommandContext {
     /// Reports a keyspace event for `key` in the client's database.
     @inline(__always) public func notify(_ cls: KeyspaceEventClass, _ event: String, _ key: Bytes) {
-        engine.notify(cls, event, db: client.db, key: key)
+        let db = client.db
+        withEngine { $0.notify(cls, event, db: db, key: key) }
     }
 }

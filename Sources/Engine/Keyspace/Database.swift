@@ -72,6 +72,19 @@ public struct Database {
         shards[Self.shard(h)].update(key, hash: h, body)
     }
 
+    /// The slot of `key` in its shard, -1 if missing: valid for `subscript(hash:slot:)` until
+    /// the database next changes.
+    @inline(__always) public func slot(of key: Bytes, hash h: UInt64) -> Int32 {
+        shards[Self.shard(h)].find(key, hash: h)
+    }
+
+    /// The entry in a slot `slot(of:hash:)` just returned, read or changed where it lies.
+    /// A change must keep the expiry (the volatile index would not follow).
+    @inline(__always) public subscript(hash h: UInt64, slot slot: Int32) -> Entry {
+        _read { yield shards[Self.shard(h)][slot: slot] }
+        _modify { yield &shards[Self.shard(h)][slot: slot] }
+    }
+
     /// Changes the value in place, keeping the expiry.
     public mutating func updateValue<R>(_ key: Bytes, _ body: (inout Value) -> R) -> R? {
         let h = HashTable<Entry>.hash(key)

@@ -81,6 +81,13 @@ public struct HashTable<Value> {
         return i >= 0 ? (slots[Int(i)].value!, i) : nil
     }
 
+    /// The value in `slot`, which `find` just returned (valid until the table next changes),
+    /// read or changed where it lies: no closure, no copy.
+    @inline(__always) subscript(slot slot: Int32) -> Value {
+        _read { yield slots[Int(slot)].value.unsafelyUnwrapped }
+        _modify { yield &slots[Int(slot)].value! }
+    }
+
     /// Changes the value in `slot`, which `getWithSlot` just returned.
     public mutating func updateSlot(_ slot: Int32, _ body: (inout Value) -> Void) {
         body(&slots[Int(slot)].value!)

@@ -37,9 +37,6 @@ public enum Value {
         case .module: return "raw"
         }
     }
-
-    /// A value that holds nothing; used to move a payload out of an entry without copying it.
-    static let placeholder = Value.string([])
 }
 
 /// The fields of a collection with several of them, behind one reference, so that the
@@ -72,6 +69,10 @@ extension CoWFields {
 public protocol CollectionValue {
     static var empty: Self { get }
     static func extract(_ value: Value) -> Self?
+    /// Moves the collection out of `value` (left holding an empty string until the caller puts
+    /// it back), so it can be changed in place with no copy and no reference counting; nil,
+    /// and `value` untouched, if `value` is of another type.
+    static func take(_ value: inout Value) -> Self?
     var wrapped: Value { get }
     var count: Int { get }
 }

@@ -124,6 +124,8 @@ public struct CommandTable: @unchecked Sendable, CoWFields {
 public struct CommandNameCache {
     private var name: Bytes = []
     private var spec: CommandSpec?
+    /// `spec`'s box, lent by `lend` (`spec` keeps it alive).
+    private var box: Unmanaged<CommandSpec.Storage>?
     private var generation = -1
 
     public init() {}
@@ -133,8 +135,17 @@ public struct CommandNameCache {
         let found = engine.table.lookup(name)
         self.name = name  // kept: its storage cannot be reused while held here
         spec = found
+        box = found.map { Unmanaged.passUnretained($0.storage) }
         generation = engine.tableGeneration
         return found
+    }
+
+    /// `lookup`'s spec as its box lent until the cache next changes: returning the spec
+    /// itself costs a retain and a release per command.
+    @inline(__always) mutating func lend(_ name: Bytes, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
+        if generation == engine.tableGeneration && Self.sameStorage(name, self.name) { return box }
+        _ = lookup(name, in: engine)
+        return box
     }
 
     @inline(__always) private static func sameStorage(_ a: Bytes, _ b: Bytes) -> Bool {

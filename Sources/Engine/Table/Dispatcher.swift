@@ -61,11 +61,6 @@ public final class Dispatcher {
         return .failure(error!)
     }
 
-    /// `resolve` without a `Result` to build and destroy on every command.
-    @inline(__always) func resolveSpec(_ argv: [Bytes], _ error: inout RedisError?) -> CommandSpec? {
-        resolveSpec(argv, argv.first.flatMap { names.lookup($0, in: engine) }, &error)
-    }
-
     /// The spec for argv given its command's spec (`found`, nil if unknown).
     @inline(__always) private func resolveSpec(_ argv: [Bytes], _ found: CommandSpec?, _ error: inout RedisError?) -> CommandSpec? {
         guard var spec = found else {
@@ -107,14 +102,36 @@ public final class Dispatcher {
     /// Executes one command for `client` and returns its reply. Effects accumulate in
     /// `engine.pendingEffects`; the caller commits them as one record.
     public func execute(_ argv: [Bytes], client: Client) -> RESPValue {
-        var error: RedisError?
-        guard let spec = resolveSpec(argv, &error) else {
-            lastResolved = nil
-            // A command rejected while queueing dooms the transaction (EXECABORT).
-            if client.multi != nil { client.multi!.failed = true }
-            if let s = engine.table.lookup(argv.first ?? []) { s.stats.rejectedCalls += 1 }
-            return errorReply(error!)
+        // The command's spec borrowed from the name cache: no reference counting.
+        guard let name = argv.first, let box = names.lend(name, in: engine) else {
+            return reject(Dispatcher.unknownCommand(argv), argv, client)
         }
+        return box._withUnsafeGuaranteedRef { dispatch(CommandSpec(storage: $0), argv, client) }
+    }
+
+    /// Resolves the subcommand if any, checks arity, then runs the gates and the command.
+    @inline(__always) private func dispatch(_ found: CommandSpec, _ argv: [Bytes], _ client: Client) -> RESPValue {
+        if !found.storage.subcommands.isEmpty {
+            var error: RedisError?
+            guard let spec = resolveSpec(argv, found, &error) else { return reject(error!, argv, client) }
+            return admit(spec, argv, client)
+        }
+        let argc = argv.count, arity = found.storage.arity
+        if (arity > 0 && argc != arity) || argc < -arity { return reject(.wrongArity(found.fullName), argv, client) }
+        return admit(found, argv, client)
+    }
+
+    /// An unknown command or a wrong number of arguments.
+    private func reject(_ error: RedisError, _ argv: [Bytes], _ client: Client) -> RESPValue {
+        lastResolved = nil
+        // A command rejected while queueing dooms the transaction (EXECABORT).
+        if client.multi != nil { client.multi!.failed = true }
+        if let s = engine.table.lookup(argv.first ?? []) { s.stats.rejectedCalls += 1 }
+        return errorReply(error)
+    }
+
+    /// Runs the gates, then the command if they let it through.
+    @inline(__always) private func admit(_ spec: CommandSpec, _ argv: [Bytes], _ client: Client) -> RESPValue {
         if lastResolved?.storage !== spec.storage { lastResolved = spec }  // a pipeline repeats it
         for i in 0..<gates.count {
             if let reply = gates[i]._withUnsafeGuaranteedRef({ $0.check(client, spec, argv) }) {

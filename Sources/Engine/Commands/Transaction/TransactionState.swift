@@ -15,10 +15,11 @@ struct WatchedKey: Hashable {
 
 /// Keys watched by clients; a change to one makes the watchers' next EXEC fail.
 public final class WatchRegistry {
-    private var watchers: [WatchedKey: Set<Int64>] = [:]
+    private var watchers: [WatchedKey: Set<Int64>] = [:] { didSet { isEmpty = watchers.isEmpty } }
     unowned(unsafe) var engine: Engine?
 
-    public var isEmpty: Bool { watchers.isEmpty }
+    /// `watchers.isEmpty`, which every write asks: a plain field is read with no reference counting.
+    public private(set) var isEmpty = true
 
     func watch(_ client: Client, db: Int, key: Bytes, expiredNow: Bool) {
         let k = WatchedKey(db: db, key: key)
@@ -38,7 +39,7 @@ public final class WatchRegistry {
     }
 
     @inline(__always) func keyChanged(_ db: Int, _ key: Bytes) {
-        if watchers.isEmpty { return }
+        if isEmpty { return }
         guard let ids = watchers[WatchedKey(db: db, key: key)], let engine else { return }
         for id in ids { engine.clients[id]?.watchDirty = true }
     }
