@@ -85,14 +85,12 @@ enum RedisAPI {
         let vm = LuaVM.from(L)
         let L = L!
         guard let run = vm.run else { return 0 }
-        let argv: [Bytes]
-        switch vm.arguments(L) {
-        case .failure(let e):
-            lua_pusherrortable(L, e.text)
+        var error: RedisError?
+        guard let argv = vm.arguments(L, error: &error) else {
+            lua_pusherrortable(L, error!.text)
             return -1
-        case .success(let a): argv = a
         }
-        guard case .success(let spec) = run.dispatcher.resolve(argv) else {
+        guard let spec = run.dispatcher.resolve(argv, error: &error) else {
             lua_pusherrortable(L, "ERR Invalid command passed to redis.acl_check_cmd()")
             return -1
         }
@@ -108,9 +106,14 @@ enum RedisAPI {
 extension LuaVM {
     /// The arguments of redis.call & co. as a command line (Redis's rules: strings, and numbers
     /// in full precision; anything else is refused).
-    func arguments(_ L: LuaState) -> Result<[Bytes], RedisError> {
+    /// nil with `error` set if an argument is of another type. (Not a `Result`: destroying
+    /// one goes through the runtime's generic value witnesses, element by element.)
+    func arguments(_ L: LuaState, error: inout RedisError?) -> [Bytes]? {
         let argc = lua_gettop(L)
-        guard argc > 0 else { return .failure(RedisError("Please specify at least one argument for this redis lib call")) }
+        guard argc > 0 else {
+            error = RedisError("Please specify at least one argument for this redis lib call")
+            return nil
+        }
         var argv: [Bytes] = []
         argv.reserveCapacity(Int(argc))
         for i in 1...argc {
@@ -124,10 +127,11 @@ extension LuaVM {
                     argv.append(RESPEncoder.formatDoubleBytes(lua_tonumber(L, i)))
                 }
             default:
-                return .failure(RedisError("Lua redis lib command arguments must be strings or integers"))
+                error = RedisError("Lua redis lib command arguments must be strings or integers")
+                return nil
             }
         }
-        return .success(argv)
+        return argv
     }
 
     func redisCall(_ L: LuaState, raise: Bool) -> Int32 {
@@ -136,11 +140,8 @@ extension LuaVM {
             return raise ? -1 : 1
         }
         guard let run else { return fail("ERR redis.call is not available here") }
-        let argv: [Bytes]
-        switch arguments(L) {
-        case .failure(let e): return fail(e.text)
-        case .success(let a): argv = a
-        }
+        var error: RedisError?
+        guard let argv = arguments(L, error: &error) else { return fail(error!.text) }
         let reply = host.execute(argv, run: run)
         if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
         Conversion.push(L, reply, resp: run.resp)

@@ -72,11 +72,9 @@ public final class ScriptingEngine {
 
     /// redis.call: the Dispatcher's resolve and check gates, then the script rules from the flags.
     func execute(_ argv: [Bytes], run: ScriptRun) -> RESPValue {
-        let spec: CommandSpec
-        switch run.dispatcher.resolve(argv) {
-        case .success(let s): spec = s
-        case .failure(let e):
-            if e.message.hasPrefix("wrong number of arguments") {
+        var error: RedisError?
+        guard let spec = run.dispatcher.resolve(argv, error: &error) else {
+            if error!.message.hasPrefix("wrong number of arguments") {
                 return .error("ERR Wrong number of args calling Redis command from script")
             }
             return .error("ERR Unknown Redis command called from script")

@@ -26,14 +26,20 @@ final class TestServer {
     init(settings: EngineSettings = EngineSettings()) {
         engine = Engine(settings: settings)
         client = engine.newClient()
-        engine.onKeyChange = { [unowned self] db, key in self.changed.append((db, key.text)) }
+        engine.trackChangedKeys = true
     }
 
     @discardableResult
-    func callAsFunction(_ words: String...) -> RESPValue { run(engine, client, words.map { Bytes($0) }) }
+    func callAsFunction(_ words: String...) -> RESPValue { call(words.map { Bytes($0) }) }
 
+    /// Runs a command; the keys it changed (`Engine.changedKeys`, reset when a command begins)
+    /// are added to `changed`.
     @discardableResult
-    func call(_ argv: [Bytes]) -> RESPValue { run(engine, client, argv) }
+    func call(_ argv: [Bytes]) -> RESPValue {
+        let reply = run(engine, client, argv)
+        changed += engine.changedKeys.map { ($0.db, $0.key.text) }
+        return reply
+    }
 
     /// The effects logged since the last call, as (db, words); clears them.
     func effects() -> [Effect] {

@@ -57,8 +57,14 @@ public final class Dispatcher {
     /// name cache to the clients' commands, which a script's calls would otherwise evict each time.
     public func resolve(_ argv: [Bytes]) -> Result<CommandSpec, RedisError> {
         var error: RedisError?
-        if let spec = resolveSpec(argv, argv.first.flatMap { engine.table.lookup($0) }, &error) { return .success(spec) }
+        if let spec = resolve(argv, error: &error) { return .success(spec) }
         return .failure(error!)
+    }
+
+    /// `resolve` with the error in `error`, for the paths a script's every call takes:
+    /// destroying a `Result` goes through the runtime's generic value witnesses.
+    public func resolve(_ argv: [Bytes], error: inout RedisError?) -> CommandSpec? {
+        resolveSpec(argv, argv.first.flatMap { engine.table.lookup($0) }, &error)
     }
 
     /// The spec for argv given its command's spec (`found`, nil if unknown).

@@ -66,12 +66,10 @@ extension SortedSetCommands {
 
     /// Pops from the first key holding a sorted set; nil when none does.
     static func popFirst(
-        _ ctx: inout CommandContext, keys: [Bytes], max: Bool, count: Int, form: PopReply
+        _ ctx: inout CommandContext, keys: some Sequence<Bytes>, max: Bool, count: Int, form: PopReply
     ) throws -> RESPValue? {
         for key in keys {
-            // Check the type without keeping the entry alive (else `mutate` copies the set).
-            guard let isZSet = ctx.lookup(key).map({ SortedSetValue.extract($0.value) != nil }) else { continue }
-            guard isZSet else { throw RedisError.wrongType }
+            // A missing key gives nil (next key), another type throws WRONGTYPE.
             let c = ctx
             let popped = try ctx.mutate(key, as: SortedSetValue.self, create: false) { z -> ([(member: Bytes, score: Double)], Bool) in
                 let els = z.elements(fromRank: max ? z.count - 1 : 0, limit: count, reverse: max)
@@ -111,7 +109,7 @@ extension SortedSetCommands {
             return .emptyArray
         }
         let form = PopReply.plain(nested: hasCount && isResp3(ctx))
-        return try popFirst(&ctx, keys: [key], max: max, count: count, form: form) ?? .emptyArray
+        return try popFirst(&ctx, keys: CollectionOfOne(key), max: max, count: count, form: form) ?? .emptyArray
     }
 
     static func bzpop(_ ctx: inout CommandContext, max: Bool) throws -> RESPValue {
