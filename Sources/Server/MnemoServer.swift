@@ -351,6 +351,7 @@ public final class MnemoServer: @unchecked Sendable {
     /// have run, so they share one group commit (instead of the first record of the first
     /// batch starting an fsync that the rest then wait behind).
     func wakeLogAfterQueuedBatches(_ log: EffectLog) {
+        if engineLogWake.isQueued { return }  // (no closure made for nothing)
         engineLogWake.schedule { log.wake() }
     }
 

@@ -1,3 +1,4 @@
+import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore
 import Persistence
@@ -9,7 +10,8 @@ import Persistence
 final class HeldReplies: @unchecked Sendable {
     let loop: EventLoop
     /// Loop-only: what waits, in the order it was held.
-    private var items: [(barrier: UInt64, session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
+    private var items = Deque<Held>()
+    private typealias Held = (barrier: UInt64, session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)
     /// Shared with the log's thread.
     private struct State {
         var committed: UInt64 = 0
@@ -31,6 +33,8 @@ final class HeldReplies: @unchecked Sendable {
     /// tasks after the tick's I/O), so every client served in the tick shares one fsync, as
     /// Redis writes and fsyncs once before its event loop sleeps (see `EffectLog.writeHere`).
     func wakeAtEndOfTick(_ log: EffectLog) {
+        // Asked once per batch, run once per tick: only the first ask makes the closure.
+        if logWrite.isQueued { return }
         logWrite.schedule { log.writeHere() }
     }
 
@@ -63,21 +67,25 @@ final class HeldReplies: @unchecked Sendable {
             s.scheduled = false
             return s.committed
         }
-        // Collected first: arriving replies may hold new ones (the next batch of a connection).
-        var ready: [(session: SessionHandler, ticket: UInt64, item: SessionHandler.Outgoing)] = []
-        var kept = 0
-        for i in items.indices {
-            if items[i].barrier <= committed {
-                ready.append((items[i].session, items[i].ticket, items[i].item))
+        // Taken out whole and moved, not copied, one by one (copying an entry retains its
+        // session and buffers: six retains per reply). Arriving replies may hold new ones:
+        // they go to `items` afresh, after what is kept here.
+        var taken = Deque<Held>()
+        swap(&taken, &items)
+        var kept = Deque<Held>()
+        while let held = taken.popFirst() {
+            if held.barrier <= committed {
+                held.session.arrive(held.ticket, held.item)
             } else {
-                items[kept] = items[i]
-                kept += 1
+                kept.append(held)
             }
         }
-        items.removeLast(items.count - kept)
+        if !kept.isEmpty {
+            kept.append(contentsOf: items)
+            items = kept
+        }
         let empty = items.isEmpty
         state.withLockedValue { $0.armed = !empty }
-        for r in ready { r.session.arrive(r.ticket, r.item) }
     }
 }
 
@@ -87,6 +95,8 @@ final class CoalescedTask: @unchecked Sendable {
     private let loop: EventLoop
     /// Loop-only.
     private var queued = false
+    /// The task is queued and has not run yet (a caller can skip making its closure).
+    var isQueued: Bool { queued }
 
     init(loop: EventLoop) { self.loop = loop }
 

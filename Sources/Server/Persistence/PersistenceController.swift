@@ -13,7 +13,10 @@ import RESP
 /// durability, snapshots are taken off the engine thread, and start-up recovers state.
 final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Sendable {
     unowned let server: MnemoServer
-    var engine: Engine { server.engine }
+    /// The server's engine, lent (the server holds it) to the per-write path without reference
+    /// counting: `server.engine` through an `unowned` reference retains twice per use.
+    private let engineRef: Unmanaged<Engine>
+    var engine: Engine { engineRef.takeUnretainedValue() }
     var config: ServerConfig { server.config }
     private(set) var log: EffectLog? {
         didSet {
@@ -47,6 +50,7 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     init(server: MnemoServer) {
         self.server = server
+        engineRef = .passUnretained(server.engine)
         defer { readPolicy() }
         server.engine.effectSink = self
         server.engine.recordsEffects = false  // until the log opens
@@ -115,24 +119,27 @@ final class PersistenceController: PersistenceHooks, EffectSink, @unchecked Send
 
     func append(_ effects: [Effect]) -> UInt64 {
         guard let log else { return 0 }
-        do {
-            lastSequence = try log.append(effects, timestamp: engine.commandTime, after: lastSequence, wake: !deferWake)
-            if deferWake { wakePending = true }
-        } catch {
-            server.logger.critical("Log append failed: \(error)")
-        }
-        // Remember which keys this record changed, so reads of other keys need not wait for it.
-        do {
-            let changed = engine.changedKeys
-            if changed.count > 10_000 || changed.isEmpty {
+        return engineRef._withUnsafeGuaranteedRef { engine in
+            do {
+                lastSequence = try log.append(effects, timestamp: engine.commandTime, after: lastSequence, wake: !deferWake)
+                if deferWake { wakePending = true }
+            } catch {
+                server.logger.critical("Log append failed: \(error)")
+            }
+            // Remember which keys this record changed, so reads of other keys need not wait for it.
+            let count = engine.changedKeys.count
+            if count > 10_000 || count == 0 {
                 globalPending = lastSequence
             } else {
-                for (db, key) in changed { pendingKeys.mark(db, key, lastSequence) }
+                let sequence = lastSequence
+                engine.changedKeys.withUnsafeBufferPointer { changed in
+                    for c in changed { pendingKeys.mark(c.db, c.key, sequence) }
+                }
             }
+            // Emptied in place: its buffer is kept for the next command.
+            engine.changedKeys.removeAll(keepingCapacity: true)
+            return lastSequence
         }
-        // `changed` is gone: the array is emptied in place, its buffer kept for the next command.
-        engine.changedKeys.removeAll(keepingCapacity: true)
-        return lastSequence
     }
 
     /// Keys with a write whose record may not be durable yet, and that record's sequence.
