@@ -176,7 +176,7 @@ public final class Engine {
     public func expire(_ db: Int, _ key: Bytes) {
         databases[db].remove(key)
         stats.expiredKeys += 1
-        if recordsEffects { pendingEffects.append(Effect(db: db, [Bytes("DEL"), key])) }
+        if recordsEffects { pendingEffects.append(Effect(db: db, [EffectWord.del, key])) }
         keyChanged(db, key)
         notify(.expired, "expired", db: db, key: key)
     }

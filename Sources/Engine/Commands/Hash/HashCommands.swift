@@ -179,7 +179,7 @@ public enum HashCommands {
             return (text, true)
         }!
         ctx.notify(.hash, "hincrbyfloat", key)
-        ctx.emit([Bytes("HSET"), key, field, text])
+        ctx.emit([EffectWord.hset, key, field, text])
         return .bulk(text)
     }
 

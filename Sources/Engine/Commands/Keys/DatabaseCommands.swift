@@ -56,7 +56,7 @@ extension KeyCommands {
 
     static func flushdb(_ ctx: inout CommandContext) throws -> RESPValue {
         try checkFlushArguments(ctx)
-        if empty(ctx.engine, ctx.db) { ctx.emit([Bytes("FLUSHDB")]) }
+        if empty(ctx.engine, ctx.db) { ctx.emit([EffectWord.flushdb]) }
         return .ok
     }
 
@@ -64,7 +64,7 @@ extension KeyCommands {
         try checkFlushArguments(ctx)
         var changed = false
         for db in ctx.engine.databases.indices where empty(ctx.engine, db) { changed = true }
-        if changed { ctx.emit([Bytes("FLUSHALL")]) }
+        if changed { ctx.emit([EffectWord.flushall]) }
         return .ok
     }
 

@@ -82,11 +82,11 @@ extension KeyCommands {
 
         if when <= ctx.now && !ctx.engine.isReplaying {
             ctx.delete(key)
-            ctx.emit([Bytes("DEL"), key])
+            ctx.emit([EffectWord.del, key])
             ctx.notify(.generic, "del", key)
         } else {
             ctx.setExpire(key, when)
-            ctx.emit([Bytes("PEXPIREAT"), key, Numbers.format(when)])
+            ctx.emit([EffectWord.pexpireat, key, Numbers.format(when)])
             ctx.notify(.generic, "expire", key)
         }
         return .integer(1)
@@ -104,7 +104,7 @@ extension KeyCommands {
         let key = ctx.argv[1]
         guard let e = ctx.lookup(key), e.expireAt != 0 else { return .integer(0) }
         ctx.setExpire(key, 0)
-        ctx.emit([Bytes("PERSIST"), key])
+        ctx.emit([EffectWord.persist, key])
         ctx.notify(.generic, "persist", key)
         return .integer(1)
     }

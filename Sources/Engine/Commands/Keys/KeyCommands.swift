@@ -98,7 +98,7 @@ public enum KeyCommands {
     static func del(_ ctx: inout CommandContext) throws -> RESPValue {
         var n: Int64 = 0
         for key in ctx.argv.dropFirst() where ctx.delete(key) {
-            ctx.emit([Bytes("DEL"), key])
+            ctx.emit([EffectWord.del, key])
             ctx.notify(.generic, "del", key)
             n += 1
         }
@@ -132,7 +132,7 @@ public enum KeyCommands {
         ctx.engine.databases[ctx.db].set(dst, entry)
         ctx.engine.keyChanged(ctx.db, src)
         ctx.engine.keyChanged(ctx.db, dst)
-        ctx.emit([Bytes("RENAME"), src, dst])
+        ctx.emit([EffectWord.rename, src, dst])
         ctx.notify(.generic, "rename_from", src)
         ctx.notify(.generic, "rename_to", dst)
         return nx ? .integer(1) : .ok

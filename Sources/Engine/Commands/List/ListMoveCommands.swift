@@ -109,8 +109,8 @@ extension ListCommands {
             }
         }
         switch log {
-        case .lmove: ctx.emit([Bytes("LMOVE"), source, destination, Bytes(from.word), Bytes(to.word)])
-        case .rpoplpush: ctx.emit([Bytes("RPOPLPUSH"), source, destination])
+        case .lmove: ctx.emit([EffectWord.lmove, source, destination, Bytes(from.word), Bytes(to.word)])
+        case .rpoplpush: ctx.emit([EffectWord.rpoplpush, source, destination])
         }
         return value
     }

@@ -165,7 +165,7 @@ public enum SetCommands {
             c.notify(.set, "spop", key)
             ctx.delete(key)
             ctx.notify(.generic, "del", key)
-            ctx.emit([Bytes("DEL"), key])
+            ctx.emit([EffectWord.del, key])
             return withCount ? .set(all.map { .bulk($0) }) : .bulk(all[0])
         }
         let n = Int(count)
@@ -197,13 +197,13 @@ public enum SetCommands {
             return ((), true)
         }
         if let kept {
-            ctx.emit([Bytes("DEL"), key])
+            ctx.emit([EffectWord.del, key])
             for start in stride(from: 0, to: kept.count, by: sremBatch) {
-                ctx.emit([Bytes("SADD"), key] + kept[start..<min(start + sremBatch, kept.count)])
+                ctx.emit([EffectWord.sadd, key] + kept[start..<min(start + sremBatch, kept.count)])
             }
         } else {
             for start in stride(from: 0, to: popped.count, by: sremBatch) {
-                ctx.emit([Bytes("SREM"), key] + popped[start..<min(start + sremBatch, popped.count)])
+                ctx.emit([EffectWord.srem, key] + popped[start..<min(start + sremBatch, popped.count)])
             }
         }
         return withCount ? .set(popped.map { .bulk($0) }) : .bulk(popped[0])

@@ -242,7 +242,7 @@ public enum SortCommand {
         if output.isEmpty {
             if ctx.delete(storeKey) {
                 ctx.notify(.generic, "del", storeKey)
-                ctx.emit([Bytes("DEL"), storeKey])
+                ctx.emit([EffectWord.del, storeKey])
             }
             return .integer(0)
         }
@@ -251,8 +251,8 @@ public enum SortCommand {
         for v in values { list.items.append(v) }
         ctx.set(storeKey, Entry(value: .list(list)))
         ctx.notify(.list, "sortstore", storeKey)
-        ctx.emit([Bytes("DEL"), storeKey])
-        ctx.emit([Bytes("RPUSH"), storeKey] + values)
+        ctx.emit([EffectWord.del, storeKey])
+        ctx.emit([EffectWord.rpush, storeKey] + values)
         return .integer(Int64(values.count))
     }
 

@@ -238,7 +238,7 @@ public enum SortedSetCommands {
         if added + updated > 0 {
             ctx.notify(.zset, f.incr ? "zincr" : "zadd", key)
             if f.incr {
-                ctx.emit([Bytes("ZADD"), key, Numbers.formatDouble(last), argv[scoreIndex + 1]])
+                ctx.emit([EffectWord.zadd, key, Numbers.formatDouble(last), argv[scoreIndex + 1]])
             } else {
                 ctx.emitVerbatim()
             }

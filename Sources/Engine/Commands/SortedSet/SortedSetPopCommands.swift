@@ -79,7 +79,7 @@ extension SortedSetCommands {
                 return (els, !els.isEmpty)
             } ?? []
             if popped.isEmpty { continue }
-            ctx.emit([Bytes("ZREM"), key] + popped.map(\.member))
+            ctx.emit([EffectWord.zrem, key] + popped.map(\.member))
             switch form {
             case .plain(let nested):
                 return renderWithScores(popped, resp3: nested)

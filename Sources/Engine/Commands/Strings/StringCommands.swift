@@ -165,11 +165,11 @@ public enum StringCommands {
         ctx.notify(.string, "set", key)
         if let at = o.expireAt {
             ctx.notify(.generic, "expire", key)
-            ctx.emit([Bytes("SET"), key, value, Bytes("PXAT"), Numbers.format(at)])
+            ctx.emit([EffectWord.set, key, value, EffectWord.pxat, Numbers.format(at)])
         } else if o.keepTTL {
-            ctx.emit([Bytes("SET"), key, value, Bytes("KEEPTTL")])
+            ctx.emit([EffectWord.set, key, value, EffectWord.keepttl])
         } else {
-            ctx.emit([Bytes("SET"), key, value])
+            ctx.emit([EffectWord.set, key, value])
         }
         return o.get ? old : .ok
     }
@@ -198,7 +198,7 @@ public enum StringCommands {
         let key = ctx.argv[1]
         guard let s = try ctx.string(key) else { return .null }
         ctx.delete(key)
-        ctx.emit([Bytes("DEL"), key])
+        ctx.emit([EffectWord.del, key])
         ctx.notify(.generic, "del", key)
         return .bulk(s)
     }
@@ -214,16 +214,16 @@ public enum StringCommands {
         if let at {
             if (o.expire!.unit == .exat || o.expire!.unit == .pxat) && at <= ctx.now && !ctx.engine.isReplaying {
                 ctx.delete(key)
-                ctx.emit([Bytes("DEL"), key])
+                ctx.emit([EffectWord.del, key])
                 ctx.notify(.generic, "del", key)
             } else {
                 ctx.setExpire(key, at)
-                ctx.emit([Bytes("PEXPIREAT"), key, Numbers.format(at)])
+                ctx.emit([EffectWord.pexpireat, key, Numbers.format(at)])
                 ctx.notify(.generic, "expire", key)
             }
         } else if o.persist, let e = ctx.lookup(key), e.expireAt != 0 {
             ctx.setExpire(key, 0)
-            ctx.emit([Bytes("PERSIST"), key])
+            ctx.emit([EffectWord.persist, key])
             ctx.notify(.generic, "persist", key)
         }
         return .bulk(s)
@@ -254,7 +254,7 @@ public enum StringCommands {
             ctx.notify(.string, "set", ctx.argv[i])
         }
         // MSETNX succeeded: it is an MSET now, whatever the keyspace looks like on replay.
-        ctx.emit([Bytes("MSET")] + ctx.argv.dropFirst())
+        ctx.emit([EffectWord.mset] + ctx.argv.dropFirst())
         return nx ? .integer(1) : .ok
     }
 }

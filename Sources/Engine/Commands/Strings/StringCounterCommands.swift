@@ -80,7 +80,7 @@ extension StringCommands {
         let result = Numbers.formatHuman(value)
         ctx.set(key, Entry(value: .string(result), expireAt: existing?.expireAt ?? 0))
         // The float arithmetic and formatting are resolved here: replay sets the result.
-        ctx.emit([Bytes("SET"), key, result, Bytes("KEEPTTL")])
+        ctx.emit([EffectWord.set, key, result, EffectWord.keepttl])
         ctx.notify(.string, "incrbyfloat", key)
         return .bulk(result)
     }
