@@ -12,6 +12,12 @@ final class LuaVM {
     let kind: Kind
     private let heap: UnsafeMutablePointer<mnemo_heap>
     unowned let host: ScriptingEngine
+    /// `host` lent without reference counting to redis.call (an `unowned` reference is
+    /// retained twice per use); the engine owns this VM, so it outlives every call.
+    let hostRef: Unmanaged<ScriptingEngine>
+    /// redis.call's argument array, emptied and reused (it is unique again after the call
+    /// unless the command kept it, e.g. as its logged effect).
+    var spareArguments: [Bytes] = []
     /// The script or function being executed (nil between runs).
     var run: ScriptRun?
     /// The library being loaded by FUNCTION LOAD (register_function adds to it).
@@ -25,6 +31,7 @@ final class LuaVM {
     init(kind: Kind, host: ScriptingEngine, heapLimit: Int) {
         self.kind = kind
         self.host = host
+        hostRef = .passUnretained(host)
         heap = .allocate(capacity: 1)
         heap.initialize(to: mnemo_heap(used: 0, limit: heapLimit, enforce: 0, hook: LuaVM.hook, owner: nil))
         guard let state = mnemo_newstate(heap) else { fatalError("cannot create a Lua state") }
@@ -41,6 +48,12 @@ final class LuaVM {
 
     static func from(_ L: LuaState?) -> LuaVM {
         Unmanaged<LuaVM>.fromOpaque(mnemo_heap_of(L!)!.pointee.owner!).takeUnretainedValue()
+    }
+
+    /// The VM of `L` lent to `body` (the engine holds it while its script runs): a call from
+    /// Lua (redis.call) then costs no reference counting.
+    @inline(__always) static func with<R>(_ L: LuaState?, _ body: (LuaVM) -> R) -> R {
+        Unmanaged<LuaVM>.fromOpaque(mnemo_heap_of(L!)!.pointee.owner!)._withUnsafeGuaranteedRef(body)
     }
 
     var heapLimit: Int {

@@ -5,8 +5,8 @@ import RESP
 /// The Swift half of the `redis` table. Each function returns a result count, or -1 after
 /// pushing the error value that the C trampoline raises (never raising itself).
 enum RedisAPI {
-    static let call: mnemo_swift_function = { L in LuaVM.from(L).redisCall(L!, raise: true) }
-    static let pcall: mnemo_swift_function = { L in LuaVM.from(L).redisCall(L!, raise: false) }
+    static let call: mnemo_swift_function = { L in LuaVM.with(L) { $0.redisCall(L!, raise: true) } }
+    static let pcall: mnemo_swift_function = { L in LuaVM.with(L) { $0.redisCall(L!, raise: false) } }
 
     static let sha1hex: mnemo_swift_function = { L in
         let L = L!
@@ -115,6 +115,7 @@ extension LuaVM {
             return nil
         }
         var argv: [Bytes] = []
+        swap(&argv, &spareArguments)
         argv.reserveCapacity(Int(argc))
         for i in 1...argc {
             switch lua_type(L, i) {
@@ -141,8 +142,12 @@ extension LuaVM {
         }
         guard let run else { return fail("ERR redis.call is not available here") }
         var error: RedisError?
-        guard let argv = arguments(L, error: &error) else { return fail(error!.text) }
-        let reply = host.execute(argv, run: run)
+        guard var argv = arguments(L, error: &error) else { return fail(error!.text) }
+        let reply = hostRef._withUnsafeGuaranteedRef { $0.execute(argv, run: run) }
+        if argv.capacity <= 32 {
+            argv.removeAll(keepingCapacity: true)
+            spareArguments = argv
+        }
         if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
         Conversion.push(L, reply, resp: run.resp)
         return 1
