@@ -48,13 +48,19 @@ struct EncodedMessage {
         return b
     }
 
-    /// Writes the RESP2 array or RESP3 push frame.
+    /// Writes the RESP2 array or RESP3 push frame, in one buffer access.
     func encode(push: Bool, into buf: inout ByteBuffer) {
-        buf.writeHeader(push ? UInt8(ascii: ">") : UInt8(ascii: "*"), pattern == nil ? 3 : 4)
-        kind.withUTF8Buffer { buf.writeBulk(UnsafeRawBufferPointer($0)) }
-        if let pattern { buf.writeBulk(pattern) }
-        buf.writeBulk(channel)
-        buf.writeBulk(payload)
+        let parts = pattern == nil ? 3 : 4
+        let size = RESPFrame.headerSize(parts) + RESPFrame.bulkSize(kind.utf8CodeUnitCount)
+            + (pattern.map { RESPFrame.bulkSize($0.count) } ?? 0)
+            + RESPFrame.bulkSize(channel.count) + RESPFrame.bulkSize(payload.count)
+        buf.writeFrame(size: size) { frame in
+            frame.header(push ? UInt8(ascii: ">") : UInt8(ascii: "*"), parts)
+            kind.withUTF8Buffer { frame.bulk(UnsafeRawBufferPointer($0)) }
+            pattern?.withUnsafeBytes { frame.bulk($0) }
+            channel.withUnsafeBytes { frame.bulk($0) }
+            payload.withUnsafeBytes { frame.bulk($0) }
+        }
     }
 }
 

@@ -278,34 +278,27 @@ extension ByteBuffer {
     /// false, writing nothing, if an element is anything else.
     @inline(__always) mutating func writeBulkArray(_ items: [RESPValue]) -> Bool {
         items.withUnsafeBufferPointer { elements in
-            let headerDigits = ByteBuffer.decimalCount(UInt64(elements.count))
-            var total = 1 + headerDigits + 2
+            var size = RESPFrame.headerSize(elements.count)
             for e in elements {
                 guard case .bulk(let b) = e else { return false }
-                total += 1 + ByteBuffer.decimalCount(UInt64(b.count)) + 2 + b.count + 2
+                size += RESPFrame.bulkSize(b.count)
             }
-            writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
-                var p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                p[0] = UInt8(ascii: "*")
-                ByteBuffer.storeDigits(UInt64(elements.count), count: headerDigits, at: p + 1)
-                p[1 + headerDigits] = 13
-                p[2 + headerDigits] = 10
-                p += 3 + headerDigits
+            writeFrame(size: size) { frame in
+                frame.header(UInt8(ascii: "*"), elements.count)
                 for e in elements {
-                    guard case .bulk(let b) = e else { continue }
-                    let n = b.count, digits = ByteBuffer.decimalCount(UInt64(n))
-                    p[0] = UInt8(ascii: "$")
-                    ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
-                    p[1 + digits] = 13
-                    p[2 + digits] = 10
-                    if n > 0 { b.withUnsafeBufferPointer { (p + 3 + digits).update(from: $0.baseAddress!, count: n) } }
-                    p[3 + digits + n] = 13
-                    p[4 + digits + n] = 10
-                    p += 5 + digits + n
+                    if case .bulk(let b) = e { b.withUnsafeBytes { frame.bulk($0) } }
                 }
-                return total
             }
             return true
+        }
+    }
+
+    /// Writes a frame of exactly `size` bytes (see `RESPFrame`'s sizes) in one buffer access.
+    @inline(__always) public mutating func writeFrame(size: Int, _ body: (inout RESPFrame) -> Void) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var frame = RESPFrame(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            body(&frame)
+            return size
         }
     }
 
@@ -329,5 +322,40 @@ extension ByteBuffer {
             p[4 + digits + n] = 10
             return total
         }
+    }
+}
+
+/// Writes RESP headers and bulk strings straight into memory reserved by
+/// `ByteBuffer.writeFrame(size:)`: a multi-part reply (an array of bulks, a pub/sub message) in
+/// one buffer access instead of one per part.
+public struct RESPFrame {
+    private var p: UnsafeMutablePointer<UInt8>
+
+    init(_ p: UnsafeMutablePointer<UInt8>) { self.p = p }
+
+    /// Size of `<prefix><n>\r\n` for n ≥ 0.
+    @inline(__always) public static func headerSize(_ n: Int) -> Int { 3 + ByteBuffer.decimalCount(UInt64(n)) }
+    /// Size of `$<len>\r\n<bytes>\r\n`.
+    @inline(__always) public static func bulkSize(_ length: Int) -> Int { 5 + ByteBuffer.decimalCount(UInt64(length)) + length }
+
+    @inline(__always) public mutating func header(_ prefix: UInt8, _ n: Int) {
+        let digits = ByteBuffer.decimalCount(UInt64(n))
+        p[0] = prefix
+        ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
+        p[1 + digits] = 13
+        p[2 + digits] = 10
+        p += 3 + digits
+    }
+
+    @inline(__always) public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count, digits = ByteBuffer.decimalCount(UInt64(n))
+        p[0] = UInt8(ascii: "$")
+        ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
+        p[1 + digits] = 13
+        p[2 + digits] = 10
+        if n > 0 { (p + 3 + digits).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n) }
+        p[3 + digits + n] = 13
+        p[4 + digits + n] = 10
+        p += 5 + digits + n
     }
 }
