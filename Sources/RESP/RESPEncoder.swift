@@ -308,20 +308,7 @@ extension ByteBuffer {
     }
 
     @inline(__always) public mutating func writeBulk(_ bytes: UnsafeRawBufferPointer) {
-        let n = bytes.count
-        let digits = ByteBuffer.decimalCount(UInt64(n))
-        let total = 1 + digits + 2 + n + 2
-        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
-            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            p[0] = UInt8(ascii: "$")
-            ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
-            p[1 + digits] = 13
-            p[2 + digits] = 10
-            if n > 0 { (p + 3 + digits).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n) }
-            p[3 + digits + n] = 13
-            p[4 + digits + n] = 10
-            return total
-        }
+        writeFrame(size: RESPFrame.bulkSize(bytes.count)) { $0.bulk(bytes) }
     }
 }
 

@@ -39,7 +39,7 @@ extension Engine {
             } else {
                 // Changed where it lies, with no closure: closures capturing the key and the
                 // engine cost six retains and releases per LPUSH. `body` never touches the keyspace.
-                guard var c = T.take(&databases[db][hash: hash, slot: slot].value) else { throw RedisError.wrongType }
+                guard var c = databases[db][hash: hash, slot: slot].value.take(T.self) else { throw RedisError.wrongType }
                 let outcome: (result: R, changed: Bool)
                 do {
                     outcome = try body(&c)

@@ -39,6 +39,24 @@ public enum Value {
     }
 }
 
+extension Value {
+    /// Moves the collection of type `T` out (the value holds an empty string until the caller
+    /// puts it back), so it can be changed in place with no copy and no reference counting;
+    /// nil, and the value untouched, if it is of another type. (The type tests fold away once
+    /// specialized.)
+    @inline(__always) mutating func take<T: CollectionValue>(_: T.Type) -> T? {
+        switch consume self {
+        case .hash(let c) where T.self == HashValue.self: self = .string([]); return unsafeBitCast(c, to: T.self)
+        case .list(let c) where T.self == ListValue.self: self = .string([]); return unsafeBitCast(c, to: T.self)
+        case .set(let c) where T.self == SetValue.self: self = .string([]); return unsafeBitCast(c, to: T.self)
+        case .zset(let c) where T.self == SortedSetValue.self: self = .string([]); return unsafeBitCast(c, to: T.self)
+        case let other:
+            self = other
+            return nil
+        }
+    }
+}
+
 /// The fields of a collection with several of them, behind one reference, so that the
 /// collection is one word wide and changes in place when it is the only holder (a snapshot
 /// sharing it makes the next change copy). An `indirect` enum case would box the fields too,
@@ -69,10 +87,6 @@ extension CoWFields {
 public protocol CollectionValue {
     static var empty: Self { get }
     static func extract(_ value: Value) -> Self?
-    /// Moves the collection out of `value` (left holding an empty string until the caller puts
-    /// it back), so it can be changed in place with no copy and no reference counting; nil,
-    /// and `value` untouched, if `value` is of another type.
-    static func take(_ value: inout Value) -> Self?
     var wrapped: Value { get }
     var count: Int { get }
 }

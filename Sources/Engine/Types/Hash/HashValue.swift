@@ -31,16 +31,6 @@ public struct HashValue: CollectionValue, CoWFields {
         if case .hash(let h) = value { return h }
         return nil
     }
-    public static func take(_ value: inout Value) -> HashValue? {
-        switch consume value {
-        case .hash(let c):
-            value = .string([])
-            return c
-        case let other:
-            value = other
-            return nil
-        }
-    }
     public var wrapped: Value { .hash(self) }
     public var count: Int { isListpack ? pairs.count : table.count }
     public var encoding: String { isListpack ? "listpack" : "hashtable" }

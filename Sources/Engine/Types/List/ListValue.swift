@@ -12,16 +12,6 @@ public struct ListValue: CollectionValue {
         if case .list(let l) = value { return l }
         return nil
     }
-    public static func take(_ value: inout Value) -> ListValue? {
-        switch consume value {
-        case .list(let c):
-            value = .string([])
-            return c
-        case let other:
-            value = other
-            return nil
-        }
-    }
     public var wrapped: Value { .list(self) }
     public var count: Int { items.count }
     /// Redis 7.0 keeps every list in a quicklist (the listpack encoding for lists is 7.2's).

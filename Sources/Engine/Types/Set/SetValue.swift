@@ -37,16 +37,6 @@ public struct SetValue: CollectionValue, CoWFields {
         if case .set(let s) = value { return s }
         return nil
     }
-    public static func take(_ value: inout Value) -> SetValue? {
-        switch consume value {
-        case .set(let c):
-            value = .string([])
-            return c
-        case let other:
-            value = other
-            return nil
-        }
-    }
     public var wrapped: Value { .set(self) }
     public var count: Int { isIntset ? ints.count : table.count }
     public var encoding: String { isIntset ? "intset" : "hashtable" }

@@ -37,16 +37,6 @@ public struct SortedSetValue: CollectionValue, CoWFields {
         if case .zset(let z) = value { return z }
         return nil
     }
-    public static func take(_ value: inout Value) -> SortedSetValue? {
-        switch consume value {
-        case .zset(let c):
-            value = .string([])
-            return c
-        case let other:
-            value = other
-            return nil
-        }
-    }
     public var wrapped: Value { .zset(self) }
     public var count: Int { isSkiplist ? scores.count : small.count }
     public var encoding: String { isSkiplist ? "skiplist" : "listpack" }
