@@ -316,26 +316,28 @@ extension ByteBuffer {
 /// `ByteBuffer.writeFrame(size:)`: a multi-part reply (an array of bulks, a pub/sub message) in
 /// one buffer access instead of one per part.
 public struct RESPFrame {
-    private var p: UnsafeMutablePointer<UInt8>
+    /// Where the next byte goes.
+    public var position: UnsafeMutablePointer<UInt8>
 
-    init(_ p: UnsafeMutablePointer<UInt8>) { self.p = p }
+    /// A frame writing at `position`, which must have room for what is written (the sizes below).
+    @inlinable public init(_ position: UnsafeMutablePointer<UInt8>) { self.position = position }
 
     /// Size of `<prefix><n>\r\n` for n ≥ 0.
-    @inline(__always) public static func headerSize(_ n: Int) -> Int { 3 + ByteBuffer.decimalCount(UInt64(n)) }
+    @inlinable public static func headerSize(_ n: Int) -> Int { 3 + ByteBuffer.decimalCount(UInt64(n)) }
     /// Size of `$<len>\r\n<bytes>\r\n`.
-    @inline(__always) public static func bulkSize(_ length: Int) -> Int { 5 + ByteBuffer.decimalCount(UInt64(length)) + length }
+    @inlinable public static func bulkSize(_ length: Int) -> Int { 5 + ByteBuffer.decimalCount(UInt64(length)) + length }
 
-    @inline(__always) public mutating func header(_ prefix: UInt8, _ n: Int) {
-        let digits = ByteBuffer.decimalCount(UInt64(n))
+    @inlinable public mutating func header(_ prefix: UInt8, _ n: Int) {
+        let p = position, digits = ByteBuffer.decimalCount(UInt64(n))
         p[0] = prefix
         ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
         p[1 + digits] = 13
         p[2 + digits] = 10
-        p += 3 + digits
+        position = p + 3 + digits
     }
 
-    @inline(__always) public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
-        let n = bytes.count, digits = ByteBuffer.decimalCount(UInt64(n))
+    @inlinable public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
+        let p = position, n = bytes.count, digits = ByteBuffer.decimalCount(UInt64(n))
         p[0] = UInt8(ascii: "$")
         ByteBuffer.storeDigits(UInt64(n), count: digits, at: p + 1)
         p[1 + digits] = 13
@@ -343,6 +345,6 @@ public struct RESPFrame {
         if n > 0 { (p + 3 + digits).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n) }
         p[3 + digits + n] = 13
         p[4 + digits + n] = 10
-        p += 5 + digits + n
+        position = p + 5 + digits + n
     }
 }

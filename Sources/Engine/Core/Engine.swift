@@ -148,6 +148,17 @@ public final class Engine {
         return (e, slot)
     }
 
+    /// Stores `entry` at `key` where `probe` just looked (`found`: the old entry's expiry and
+    /// slot, nil if the key was missing), with no second probe, and signals the change.
+    public func store(_ db: Int, _ key: Bytes, hash: UInt64, _ entry: Entry, found: (expireAt: Int64, slot: Int32)?) {
+        if let f = found {
+            databases[db].replace(key, hash: hash, slot: f.slot, oldExpireAt: f.expireAt, with: entry)
+        } else {
+            databases[db].set(key, entry, hash: hash)
+        }
+        keyChanged(db, key)
+    }
+
     /// The live entry for `key`. With `touch` (reads), its access clock (1 s resolution, as
     /// Redis's LRU clock) moves to now in the same probe.
     public func lookup(_ db: Int, _ key: Bytes, touch: Bool = false) -> Entry? {

@@ -66,12 +66,6 @@ public struct Database {
         return old
     }
 
-    /// Runs `body` on the entry where it lies (nil if the key is missing). `body` must not
-    /// change the expiry (the volatile index would not follow).
-    public mutating func updateEntry<R>(_ key: Bytes, hash h: UInt64, _ body: (inout Entry) -> R) -> R? {
-        shards[Self.shard(h)].update(key, hash: h, body)
-    }
-
     /// The slot of `key` in its shard, -1 if missing: valid for `subscript(hash:slot:)` until
     /// the database next changes.
     @inline(__always) public func slot(of key: Bytes, hash h: UInt64) -> Int32 {
@@ -106,7 +100,7 @@ public struct Database {
     /// `oldExpireAt`), keeping the index of keys with an expiry right: `set` with no second probe.
     public mutating func replace(_ key: Bytes, hash h: UInt64, slot: Int32, oldExpireAt: Int64, with entry: Entry) {
         let s = Self.shard(h)
-        shards[s].updateSlot(slot) { $0 = entry }
+        shards[s][slot: slot] = entry
         if entry.expireAt != 0 {
             if oldExpireAt == 0 { volatileCount += 1 }
             volatile[s].set(key, entry.expireAt, hash: h)
@@ -118,7 +112,7 @@ public struct Database {
 
     /// Moves the access clock of the entry `rawWithSlot` just found.
     public mutating func touch(hash h: UInt64, slot: Int32, now: Int64) {
-        shards[Self.shard(h)].updateSlot(slot) { $0.lastAccess = now }
+        shards[Self.shard(h)][slot: slot].lastAccess = now
     }
 
     public mutating func touch(_ key: Bytes, now: Int64) {

@@ -74,23 +74,18 @@ public struct HashTable<Value> {
 
     public func get(_ key: Bytes) -> Value? { get(key, hash: Self.hash(key)) }
 
-    /// The value and the slot it lies in, for a change by `updateSlot` with no second probe
+    /// The value and the slot it lies in, for a change through `subscript(slot:)` with no second probe
     /// (valid until the table is next changed).
     public func getWithSlot(_ key: Bytes, hash: UInt64) -> (Value, Int32)? {
         let i = find(key, hash: hash)
         return i >= 0 ? (slots[Int(i)].value!, i) : nil
     }
 
-    /// The value in `slot`, which `find` just returned (valid until the table next changes),
+    /// The value in `slot`, which `find` or `getWithSlot` just returned (valid until the table next changes),
     /// read or changed where it lies: no closure, no copy.
     @inline(__always) subscript(slot slot: Int32) -> Value {
         _read { yield slots[Int(slot)].value.unsafelyUnwrapped }
         _modify { yield &slots[Int(slot)].value! }
-    }
-
-    /// Changes the value in `slot`, which `getWithSlot` just returned.
-    public mutating func updateSlot(_ slot: Int32, _ body: (inout Value) -> Void) {
-        body(&slots[Int(slot)].value!)
     }
 
     /// Inserts or replaces; returns the previous value.

@@ -71,38 +71,14 @@ public struct LogRecord: Equatable, Sendable {
             raw.storeBytes(of: UInt64(bitPattern: timestamp).littleEndian, toByteOffset: 16, as: UInt64.self)
             raw.storeBytes(of: Opcode.effects.rawValue, toByteOffset: 24, as: UInt8.self)
             raw.storeBytes(of: db.littleEndian, toByteOffset: 25, as: UInt32.self)
-            var p = buf.baseAddress! + start + headerSize
+            var frame = RESPFrame(buf.baseAddress! + start + headerSize)
             for e in effects {
-                p = storeLine(UInt8(ascii: "*"), e.argv.count, at: p)
-                for a in e.argv {
-                    p = storeLine(UInt8(ascii: "$"), a.count, at: p)
-                    a.withUnsafeBufferPointer { if $0.count > 0 { p.update(from: $0.baseAddress!, count: $0.count) } }
-                    p += a.count
-                    p[0] = 13
-                    p[1] = 10
-                    p += 2
-                }
+                frame.header(UInt8(ascii: "*"), e.argv.count)
+                for a in e.argv { a.withUnsafeBytes { frame.bulk($0) } }
             }
-            assert(p == buf.baseAddress! + start + headerSize + length)
+            assert(frame.position == buf.baseAddress! + start + headerSize + length)
         }
         sealChecksum(&out, from: start)
-    }
-
-    /// Writes `<prefix><n>\r\n` (n ≥ 0) at `p`; returns the position after it.
-    @inline(__always)
-    private static func storeLine(_ prefix: UInt8, _ n: Int, at p: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        p[0] = prefix
-        let digits = RESPEncoder.decimalLength(n)
-        var v = n
-        var i = digits
-        repeat {
-            p[i] = UInt8(48 + v % 10)
-            v /= 10
-            i -= 1
-        } while i > 0
-        p[digits + 1] = 13
-        p[digits + 2] = 10
-        return p + digits + 3
     }
 
     /// The effects as RESP arrays, with `SELECT n` where the database changes.
@@ -121,8 +97,8 @@ public struct LogRecord: Equatable, Sendable {
     static func payloadSize(_ effects: [Effect]) -> Int {
         var n = 0
         for e in effects {
-            n += 3 + RESPEncoder.decimalLength(e.argv.count)
-            for a in e.argv { n += 5 + RESPEncoder.decimalLength(a.count) + a.count }
+            n += RESPFrame.headerSize(e.argv.count)
+            for a in e.argv { n += RESPFrame.bulkSize(a.count) }
         }
         return n
     }

@@ -156,12 +156,7 @@ public enum StringCommands {
         var entry = Entry(value: .string(value), lastAccess: engine.commandTime)
         if o.keepTTL, let e = existing { entry.expireAt = e.expireAt }
         if let at = o.expireAt { entry.expireAt = at }
-        if let e = existing {
-            engine.databases[db].replace(key, hash: hash, slot: e.slot, oldExpireAt: e.expireAt, with: entry)
-        } else {
-            engine.databases[db].set(key, entry, hash: hash)
-        }
-        engine.keyChanged(db, key)
+        engine.store(db, key, hash: hash, entry, found: existing)
         ctx.notify(.string, "set", key)
         if let at = o.expireAt {
             ctx.notify(.generic, "expire", key)

@@ -53,13 +53,8 @@ extension StringCommands {
         let (sum, overflow) = value.addingReportingOverflow(increment)
         if overflow { throw RedisError.overflow }
         var entry = Entry(value: .string(Numbers.format(sum)), lastAccess: engine.commandTime)
-        if let (e, slot) = existing {
-            entry.expireAt = e.expireAt
-            engine.databases[db].replace(key, hash: hash, slot: slot, oldExpireAt: e.expireAt, with: entry)
-        } else {
-            engine.databases[db].set(key, entry, hash: hash)
-        }
-        engine.keyChanged(db, key)
+        if let (e, _) = existing { entry.expireAt = e.expireAt }
+        engine.store(db, key, hash: hash, entry, found: existing.map { (expireAt: $0.0.expireAt, slot: $0.1) })
         ctx.emitVerbatim()
         ctx.notify(.string, "incrby", key)
         return .integer(sum)

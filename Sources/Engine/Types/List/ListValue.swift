@@ -31,8 +31,7 @@ public struct ListValue: CollectionValue {
         public var pushName: String { self == .head ? "lpush" : "rpush" }
         public var popName: String { self == .head ? "lpop" : "rpop" }
         /// The pop command's name as logged (LPOP / RPOP).
-        public var popCommand: Bytes { self == .head ? End.lpop : End.rpop }
-        private static let lpop = Bytes("LPOP"), rpop = Bytes("RPOP")
+        public var popCommand: Bytes { self == .head ? EffectWord.lpop : EffectWord.rpop }
     }
 
     public mutating func push(_ e: Bytes, to end: End) {
