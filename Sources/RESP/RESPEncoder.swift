@@ -312,6 +312,23 @@ extension ByteBuffer {
     }
 }
 
+extension RESPValue {
+    /// An array of bulk strings encoded now (`.raw`; the bytes are the same in RESP2 and
+    /// RESP3), for a reply that only goes to a connection: no value per element is built,
+    /// retained and destroyed. Callers that read replies (scripts, modules) need `.array`.
+    @inlinable public static func encodedBulkArray<C: Collection>(_ elements: C) -> RESPValue where C.Element == [UInt8] {
+        let count = elements.count
+        var size = RESPFrame.headerSize(count)
+        for e in elements { size += RESPFrame.bulkSize(e.count) }
+        return .raw([UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var frame = RESPFrame(buffer.baseAddress!)
+            frame.header(UInt8(ascii: "*"), count)
+            for e in elements { e.withUnsafeBytes { frame.bulk($0) } }
+            initialized = size
+        })
+    }
+}
+
 /// Writes RESP headers and bulk strings straight into memory reserved by
 /// `ByteBuffer.writeFrame(size:)`: a multi-part reply (an array of bulks, a pub/sub message) in
 /// one buffer access instead of one per part.

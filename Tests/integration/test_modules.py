@@ -129,6 +129,9 @@ def test_call_and_call_replies(m):
     assert d2[:4] == [3, 2, "f1", "v1"] and d2[4].startswith("*2")
     d3 = m.execute_command("api.describe", "3", "hgetall", "h")
     assert d3[:4] == [5, 1, "f1", "v1"] and d3[4].startswith("%1")
+    # A module's call reads the reply's structure (a client's LRANGE gets it pre-encoded).
+    m.rpush("ml", "a", "b")
+    assert m.execute_command("api.describe", "-", "lrange", "ml", "0", "-1")[:4] == [3, 2, "a", "b"]
     assert m.execute_command("api.describe", "-", "incr", "n")[:3] == [2, 0, 1]
     assert m.execute_command("api.describe", "3", "zscore", "nokey", "m")[0] == 4
     m.zadd("z", {"a": 1.5})

@@ -439,6 +439,14 @@ def test_scripts_do_not_block(r):
     assert r.eval("return redis.call('lrange', 'nolist', 0, -1)", 0) == []
 
 
+def test_array_replies_reach_scripts_as_tables(r):
+    # A client gets LRANGE's reply encoded at once; a script must still get a table.
+    r.delete("sl")
+    r.rpush("sl", "a", "b", "c")
+    assert r.eval("local t = redis.call('lrange', KEYS[1], 0, -1) return {#t, t[2]}", 1, "sl") == [3, "b"]
+    assert r.lrange("sl", 0, 1) == ["a", "b"]
+
+
 def test_watch_is_invalidated_by_script_writes(mnemo):
     a = mnemo.client(decode_responses=True)
     b = mnemo.client(decode_responses=True)

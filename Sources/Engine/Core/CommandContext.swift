@@ -27,14 +27,19 @@ public struct CommandContext {
     public let argv: [Bytes]
     /// Where the arguments start: after the command name, and the subcommand name if any.
     public let argumentStart: Int
+    /// The reply goes straight to a client's connection, so it may be encoded already (`.raw`);
+    /// false when the caller reads its structure (a script's redis.call, a module's call).
+    public let repliesToConnection: Bool
 
-    public init(engine: Engine, client: Client, argv: [Bytes], spec: CommandSpec, dispatcher: Dispatcher) {
+    public init(engine: Engine, client: Client, argv: [Bytes], spec: CommandSpec, dispatcher: Dispatcher,
+                repliesToConnection: Bool = false) {
         lentEngine = Lent(engine)
         lentClient = Lent(client)
         lentSpec = Lent(spec.storage)
         lentDispatcher = Lent(dispatcher)
         self.argv = argv
         self.argumentStart = spec.storage.container == nil ? 1 : 2
+        self.repliesToConnection = repliesToConnection
     }
 
     public var engine: Engine { @inline(__always) get { lentEngine.object } }
@@ -104,6 +109,13 @@ public struct CommandContext {
             guard engine.recordsEffects else { return }
             engine.pendingEffects.append(Effect(db: db, argv()))
         }
+    }
+
+    /// A reply of bulk strings (LRANGE…): encoded at once for a connection, with no value per
+    /// element to build, retain and destroy (the bytes are the same in RESP2 and RESP3); an
+    /// array of values for a caller that reads it.
+    @inline(__always) public func bulkArray<C: Collection>(_ elements: C) -> RESPValue where C.Element == Bytes {
+        repliesToConnection ? .encodedBulkArray(elements) : .array(elements.map { .bulk($0) })
     }
 
     /// Logs the command as it was given (it is deterministic).

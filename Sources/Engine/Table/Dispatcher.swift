@@ -149,7 +149,7 @@ public final class Dispatcher {
                 return countError(reply)
             }
         }
-        return run(spec, argv, client: client)
+        return run(spec, argv, client: client, repliesToConnection: true)
     }
 
     /// Applies a logged effect during recovery: resolved and run, past the gates (ACL, LOADING…).
@@ -161,11 +161,13 @@ public final class Dispatcher {
     }
 
     /// Runs a resolved command past the gates (EXEC uses it for queued commands).
-    public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client) -> RESPValue {
+    /// `repliesToConnection`: the reply is only encoded for a connection (see `CommandContext`).
+    public func run(_ spec: CommandSpec, _ argv: [Bytes], client: Client, repliesToConnection: Bool = false) -> RESPValue {
         // The handler and the counters are `let`s of the spec's box: borrowed, not retained.
         let box = spec.storage
         guard box.handler != nil else { return errorReply(RedisError("command has no handler")) }
-        var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self)
+        var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self,
+                                 repliesToConnection: repliesToConnection)
         // A pipeline repeats its command: only a different one costs a retain and a release.
         if client.lastSpec?.storage !== box { client.lastSpec = spec }
         let start = CommandClock.ticks()

@@ -160,8 +160,8 @@ public enum ListCommands {
     static func lrange(_ ctx: inout CommandContext) throws -> RESPValue {
         let start = try ctx.argv[2].int()
         let stop = try ctx.argv[3].int()
-        guard let l = try ctx.read(ctx.argv[1], as: ListValue.self) else { return .emptyArray }
-        return .array(l.range(start, stop) { .bulk($0) })
+        guard let l = try ctx.read(ctx.argv[1], as: ListValue.self), let r = l.clamp(start, stop) else { return .emptyArray }
+        return ctx.bulkArray(l.items[r])
     }
 
     static func lpos(_ ctx: inout CommandContext) throws -> RESPValue {
