@@ -44,7 +44,13 @@ import Testing
                     model.append((m, score))
                 }
                 model.sort(by: Self.less)
-            case 6..<8:
+            case 6:
+                // ZPOPMIN / ZPOPMAX: the skiplist's first node is unlinked without a search.
+                let max = Bool.random(using: &rng)
+                let popped = z.pop(max: max)
+                let expected = max ? model.popLast() : (model.isEmpty ? nil : model.removeFirst())
+                #expect(popped?.member == expected?.0 && popped?.score == expected?.1)
+            case 7:
                 let removed = z.remove(m)
                 let i = model.firstIndex(where: { $0.0 == m })
                 #expect(removed == (i != nil))

@@ -72,8 +72,9 @@ extension SortedSetCommands {
             // A missing key gives nil (next key), another type throws WRONGTYPE.
             let c = ctx
             let popped = try ctx.mutate(key, as: SortedSetValue.self, create: false) { z -> ([(member: Bytes, score: Double)], Bool) in
-                let els = z.elements(fromRank: max ? z.count - 1 : 0, limit: count, reverse: max)
-                for el in els { z.remove(el.member) }
+                var els: [(member: Bytes, score: Double)] = []
+                els.reserveCapacity(Swift.min(count, z.count))
+                while els.count < count, let e = z.pop(max: max) { els.append(e) }
                 // Redis reports the pop before the "del" of an emptied key.
                 if !els.isEmpty { c.notify(.zset, max ? "zpopmax" : "zpopmin", key) }
                 return (els, !els.isEmpty)

@@ -61,4 +61,10 @@ struct SortedSetListpack {
         guard let i = index(of: member) else { return nil }
         return elements.remove(at: i).score
     }
+
+    /// Removes the first element (or the last).
+    mutating func pop(last: Bool) -> Element? {
+        if elements.isEmpty { return nil }
+        return last ? elements.removeLast() : elements.removeFirst()
+    }
 }

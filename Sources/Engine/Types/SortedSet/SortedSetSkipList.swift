@@ -213,6 +213,27 @@ struct SortedSetSkipList {
         findPredecessors(score, member, update, rank)
         let target = next(update[0])
         guard target != 0, self.score(target) == score, self.member(target) == member else { return false }
+        _ = unlink(target, update)
+        return true
+    }
+
+    /// Removes the first element (ZPOPMIN): its predecessor on every level is the header, so
+    /// no search is needed. Returns it, moved out.
+    mutating func removeFirst() -> (member: Bytes, score: Double)? {
+        let target = first
+        guard target != 0 else { return nil }
+        let score = self.score(target)
+        let level = self.level
+        let member = Self.withSearchPath { update, _ in
+            for i in 0..<level { update[i] = 0 }
+            return unlink(target, update)
+        }
+        return (member, score)
+    }
+
+    /// Unlinks `target` given its predecessor on every level (`update`) and frees its node;
+    /// returns its member, moved out.
+    private mutating func unlink(_ target: Int32, _ update: UnsafeMutablePointer<Int32>) -> Bytes {
         let t = Int(target)
         let level = self.level
         var newTail = tail
@@ -233,17 +254,18 @@ struct SortedSetSkipList {
         tail = newTail
         while self.level > 1 && Self.forward(words[Self.levelWord(0, self.level - 1)]) == 0 { self.level -= 1 }
         count -= 1
+        let slot = Int(words[t + 2])
+        let member = members[slot]
         if count == 0 {
             self = SortedSetSkipList()
-            return true
+            return member
         }
-        let slot = Int(words[t + 2])
         members[slot] = []
         freeSlots.append(UInt32(slot))
         let lvl = Int(words[t + 1] >> 32)
         words[t] = UInt64(freeNodes[lvl - 1])
         freeNodes[lvl - 1] = UInt32(t)
-        return true
+        return member
     }
 
     /// How many elements precede (score, member) in the order: the 0-based rank of that

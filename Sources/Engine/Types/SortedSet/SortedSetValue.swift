@@ -103,6 +103,24 @@ public struct SortedSetValue: CollectionValue, CoWFields {
         return true
     }
 
+    /// Removes and returns the lowest element (or the highest, `max`): ZPOPMIN / ZPOPMAX.
+    public mutating func pop(max: Bool) -> (member: Bytes, score: Double)? {
+        if !isSkiplist {
+            guard let e = small.pop(last: max) else { return nil }
+            return (e.member, e.score)
+        }
+        if !max {
+            guard let e = list.removeFirst() else { return nil }
+            scores.remove(e.member)
+            return e
+        }
+        let x = list.tail
+        guard x != 0 else { return nil }
+        let e = (member: list.member(x), score: list.score(x))
+        remove(e.member)
+        return e
+    }
+
     /// 0-based rank in ascending order.
     public func rank(_ member: Bytes) -> Int? {
         if !isSkiplist { return small.index(of: member) }
