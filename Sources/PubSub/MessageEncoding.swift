@@ -16,7 +16,7 @@ struct EncodedMessage {
     private let pattern: Bytes?
     private let channel: Bytes
     private let payload: Bytes
-    /// An upper bound of the encoded size.
+    /// The encoded size.
     let size: Int
     private var resp2: ByteBuffer?
     private var resp3: ByteBuffer?
@@ -27,40 +27,55 @@ struct EncodedMessage {
         self.pattern = pattern
         self.channel = channel
         self.payload = payload
-        size = 48 + channel.count + payload.count + (pattern?.count ?? 0)
+        size = Self.size(kind, pattern: pattern, channel: channel, payload: payload)
     }
 
-    var isLarge: Bool { size > Self.shareAbove }
+    /// The encoded size (the same for a RESP2 array and a RESP3 push frame).
+    static func size(_ kind: StaticString, pattern: Bytes?, channel: Bytes, payload: Bytes) -> Int {
+        RESPFrame.headerSize(pattern == nil ? 3 : 4) + RESPFrame.bulkSize(kind.utf8CodeUnitCount)
+            + (pattern.map { RESPFrame.bulkSize($0.count) } ?? 0)
+            + RESPFrame.bulkSize(channel.count) + RESPFrame.bulkSize(payload.count)
+    }
 
     /// The encoding for `version` in a buffer of its own, made once and shared by every caller.
     mutating func shared(for version: RESPVersion, allocator: ByteBufferAllocator) -> ByteBuffer {
         if version == .resp3 {
             if let b = resp3 { return b }
             var b = allocator.buffer(capacity: size)
-            encode(push: true, into: &b)
+            Self.encode(kind, pattern: pattern, channel: channel, payload: payload, push: true, into: &b)
             resp3 = b
             return b
         }
         if let b = resp2 { return b }
         var b = allocator.buffer(capacity: size)
-        encode(push: false, into: &b)
+        Self.encode(kind, pattern: pattern, channel: channel, payload: payload, push: false, into: &b)
         resp2 = b
         return b
     }
 
     /// Writes the RESP2 array or RESP3 push frame, in one buffer access.
-    func encode(push: Bool, into buf: inout ByteBuffer) {
-        let parts = pattern == nil ? 3 : 4
-        let size = RESPFrame.headerSize(parts) + RESPFrame.bulkSize(kind.utf8CodeUnitCount)
-            + (pattern.map { RESPFrame.bulkSize($0.count) } ?? 0)
-            + RESPFrame.bulkSize(channel.count) + RESPFrame.bulkSize(payload.count)
-        buf.writeFrame(size: size) { frame in
-            frame.header(push ? UInt8(ascii: ">") : UInt8(ascii: "*"), parts)
-            kind.withUTF8Buffer { frame.bulk(UnsafeRawBufferPointer($0)) }
-            pattern?.withUnsafeBytes { frame.bulk($0) }
-            channel.withUnsafeBytes { frame.bulk($0) }
-            payload.withUnsafeBytes { frame.bulk($0) }
+    static func encode(_ kind: StaticString, pattern: Bytes?, channel: Bytes, payload: Bytes, push: Bool,
+                       into buf: inout ByteBuffer) {
+        buf.writeFrame(size: size(kind, pattern: pattern, channel: channel, payload: payload)) { frame in
+            encode(kind, pattern: pattern, channel: channel, payload: payload, push: push, into: &frame)
         }
+    }
+
+    /// Writes it at `memory`, which has room for `size` bytes.
+    static func encode(_ kind: StaticString, pattern: Bytes?, channel: Bytes, payload: Bytes, push: Bool,
+                       at memory: UnsafeMutablePointer<UInt8>) {
+        var frame = RESPFrame(memory)
+        encode(kind, pattern: pattern, channel: channel, payload: payload, push: push, into: &frame)
+    }
+
+    @inline(__always)
+    private static func encode(_ kind: StaticString, pattern: Bytes?, channel: Bytes, payload: Bytes, push: Bool,
+                               into frame: inout RESPFrame) {
+        frame.header(push ? UInt8(ascii: ">") : UInt8(ascii: "*"), pattern == nil ? 3 : 4)
+        kind.withUTF8Buffer { frame.bulk(UnsafeRawBufferPointer($0)) }
+        pattern?.withUnsafeBytes { frame.bulk($0) }
+        channel.withUnsafeBytes { frame.bulk($0) }
+        payload.withUnsafeBytes { frame.bulk($0) }
     }
 }
 

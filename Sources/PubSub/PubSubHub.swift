@@ -34,16 +34,19 @@ public final class PubSubHub {
     private var barriers: [UInt64] = []
     /// The running command (`epoch`) wrote to an outbox.
     private var epochWritten = false
-    /// Where small messages are encoded once before being copied into each outbox.
-    private var scratch2: ByteBuffer
-    private var scratch3: ByteBuffer
+    /// Where a small message (at most `EncodedMessage.shareAbove` bytes) is encoded once per
+    /// protocol version before being copied into each outbox: fixed memory, no reference counting.
+    private let scratch2 = UnsafeMutablePointer<UInt8>.allocate(capacity: EncodedMessage.shareAbove)
+    private let scratch3 = UnsafeMutablePointer<UInt8>.allocate(capacity: EncodedMessage.shareAbove)
     public private(set) var messagesPublished: Int64 = 0
     /// Messages queued for clients other than the one executing (monotonic).
     public private(set) var messagesFannedOut: Int64 = 0
 
-    public init() {
-        scratch2 = allocator.buffer(capacity: 1024)
-        scratch3 = allocator.buffer(capacity: 1024)
+    public init() {}
+
+    deinit {
+        scratch2.deallocate()
+        scratch3.deallocate()
     }
 
     /// Attaches keyspace notifications to the engine's event hook.
@@ -75,14 +78,12 @@ public final class PubSubHub {
     public func publish(_ channel: Bytes, _ message: Bytes) -> Int {
         var receivers = 0
         if let subs = registry.channels[channel] {
-            var encoded = EncodedMessage("message", channel: channel, payload: message)
-            fanOut(&encoded, to: subs)
+            fanOut("message", pattern: nil, channel, message, to: subs)
             receivers += subs.count
         }
         if !registry.patterns.isEmpty {
             for (pattern, subs) in registry.patterns where Glob.match(pattern, channel) {
-                var encoded = EncodedMessage("pmessage", pattern: pattern, channel: channel, payload: message)
-                fanOut(&encoded, to: subs)
+                fanOut("pmessage", pattern: pattern, channel, message, to: subs)
                 receivers += subs.count
             }
         }
@@ -94,71 +95,86 @@ public final class PubSubHub {
     @discardableResult
     public func publishShard(_ channel: Bytes, _ message: Bytes) -> Int {
         guard let subs = registry.shardChannels[channel] else { return 0 }
-        var encoded = EncodedMessage("smessage", channel: channel, payload: message)
-        fanOut(&encoded, to: subs)
+        fanOut("smessage", pattern: nil, channel, message, to: subs)
         messagesPublished += 1
         return subs.count
     }
 
     /// Puts one message in each subscriber's outbox. A small message is encoded once per
     /// protocol version into a scratch buffer whose bytes are copied into each outbox; a large
-    /// one is shared. The loop borrows the registry's clients and outboxes (the registry and
-    /// `outboxes` hold them) rather than retaining each: this is the fan-out's hot path.
-    private func fanOut(_ message: inout EncodedMessage, to subs: PubSubRegistry.Subscribers) {
-        if message.isLarge {
-            for client in subs.values { enqueueShared(&message, to: client) }
+    /// one is shared (`EncodedMessage`, made only then). The parts are borrowed and the loop
+    /// borrows the registry's clients and their outboxes: this is the fan-out's hot path, and
+    /// it costs no reference counting per subscriber.
+    private func fanOut(_ kind: StaticString, pattern: Bytes?, _ channel: Bytes, _ payload: Bytes,
+                        to subs: PubSubRegistry.Subscribers) {
+        var shared: EncodedMessage?
+        let size = EncodedMessage.size(kind, pattern: pattern, channel: channel, payload: payload)
+        if size > EncodedMessage.shareAbove {
+            for client in subs.clients.values {
+                enqueueShared(&shared, kind, pattern, channel, payload, to: client)
+            }
             return
         }
-        resetScratch()
-        message.encode(push: false, into: &scratch2)
+        var encoded3 = false
+        EncodedMessage.encode(kind, pattern: pattern, channel: channel, payload: payload, push: false, at: scratch2)
         var others: Int64 = 0
-        scratch2.withUnsafeReadableBytes { resp2 in
-            subs.values.elements.withUnsafeBufferPointer { clients in
-                for i in clients.indices {
-                    unowned(unsafe) let client = clients[i]
-                    if client.id == executingClient {
-                        enqueueShared(&message, to: client)
-                        continue
+        let executing = executingClient
+        let resp2 = UnsafeRawBufferPointer(start: scratch2, count: size)
+        let resp3 = UnsafeRawBufferPointer(start: scratch3, count: size)
+        subs.clients.values.elements.withUnsafeBufferPointer { clients in
+            for i in clients.indices {
+                if clients[i].id == executing {
+                    enqueueShared(&shared, kind, pattern, channel, payload, to: clients[i])
+                    continue
+                }
+                others += 1
+                if clients[i].resp == .resp3 {
+                    if !encoded3 {
+                        EncodedMessage.encode(kind, pattern: pattern, channel: channel, payload: payload, push: true, at: scratch3)
+                        encoded3 = true
                     }
-                    others += 1
-                    if client.resp == .resp3 {
-                        if scratch3.readableBytes == 0 { message.encode(push: true, into: &scratch3) }
-                        scratch3.withUnsafeReadableBytes { outbox(of: client).appendCopy(of: $0, allocator: allocator) }
-                    } else {
-                        outbox(of: client).appendCopy(of: resp2, allocator: allocator)
-                    }
+                    outbox(of: clients[i])._withUnsafeGuaranteedRef { $0.appendCopy(of: resp3, allocator: allocator) }
+                } else {
+                    outbox(of: clients[i])._withUnsafeGuaranteedRef { $0.appendCopy(of: resp2, allocator: allocator) }
                 }
             }
         }
         messagesFannedOut += others
     }
 
-    /// A message in a buffer of its own: the executing client's (it joins its replies) or a large one.
-    private func enqueueShared(_ message: inout EncodedMessage, to client: Client) {
+    /// A message in a buffer of its own (made once per protocol version and shared): for the
+    /// executing client (it joins its replies) or a large message.
+    private func enqueueShared(_ shared: inout EncodedMessage?, _ kind: StaticString, _ pattern: Bytes?,
+                               _ channel: Bytes, _ payload: Bytes, to client: Client) {
+        if shared == nil { shared = EncodedMessage(kind, pattern: pattern, channel: channel, payload: payload) }
+        let buffer = shared!.shared(for: client.resp, allocator: allocator)
         if client.id == executingClient {
-            own.append(message.shared(for: client.resp, allocator: allocator))
+            own.append(buffer)
             ownClient = client
             return
         }
         messagesFannedOut += 1
-        outbox(of: client).appendShared(message.shared(for: client.resp, allocator: allocator))
+        outbox(of: client)._withUnsafeGuaranteedRef { $0.appendShared(buffer) }
     }
 
     /// The client's outbox, listed for the next flush, with the running command begun in it.
-    @inline(__always) private func outbox(of client: Client) -> Outbox {
-        unowned(unsafe) let box: Outbox
-        if let b = client.pubsubOutbox {
-            box = unsafeDowncast(b, to: Outbox.self)
+    /// Lent from the address the client keeps (the `outboxes` list holds it): no retain.
+    @inline(__always) private func outbox(of client: Client) -> Unmanaged<Outbox> {
+        let box: Unmanaged<Outbox>
+        if let address = client.pubsubOutbox {
+            box = Unmanaged<Outbox>.fromOpaque(address)
         } else {
             let created = Outbox(client)
             outboxes.append(created)  // holds it until the flush
-            client.pubsubOutbox = created
-            box = created
+            box = Unmanaged.passUnretained(created)
+            client.pubsubOutbox = box.toOpaque()
         }
-        if box.epoch != epoch {
-            settle(box)
-            box.begin(epoch)
-            epochWritten = true
+        box._withUnsafeGuaranteedRef { box in
+            if box.epoch != epoch {
+                settle(box)
+                box.begin(epoch)
+                epochWritten = true
+            }
         }
         return box
     }
@@ -176,12 +192,6 @@ public final class PubSubHub {
         ownClient = nil
     }
 
-    /// The scratch encodings belong to one message: cleared before each.
-    @inline(__always) private func resetScratch() {
-        if scratch2.readableBytes > 0 { scratch2.clear() }
-        if scratch3.readableBytes > 0 { scratch3.clear() }
-    }
-
     /// The command that just ran produced its messages under `barrier`. Recorded once for the
     /// command; each outbox it wrote to applies it when it is written to next, or at the flush.
     public func seal(_ barrier: UInt64) {
@@ -196,7 +206,7 @@ public final class PubSubHub {
         if !own.isEmpty {
             // Not taken by the executing client's batch (e.g. produced outside one): send normally.
             if let client = ownClient {
-                for b in own { outbox(of: client).appendShared(b) }
+                for b in own { outbox(of: client)._withUnsafeGuaranteedRef { $0.appendShared(b) } }
             }
             own.removeAll()
             ownClient = nil

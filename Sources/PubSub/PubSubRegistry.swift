@@ -27,7 +27,15 @@ public enum SubscriptionKind: Sendable {
 /// subscribers, and each client's own subscriptions (both in subscription order). Keeps the
 /// client's counters (`Client.subscriptions`…) in step. Engine-loop only.
 public final class PubSubRegistry {
-    public typealias Subscribers = OrderedDictionary<Int64, Client>
+    /// The clients of one channel or pattern, in subscription order. A class: PUBLISH finds
+    /// it with one reference, not the three buffers of the dictionary inside.
+    public final class Subscribers {
+        public private(set) var clients: OrderedDictionary<Int64, Client> = [:]
+        public var count: Int { clients.count }
+        public var isEmpty: Bool { clients.isEmpty }
+        func add(_ client: Client) { clients[client.id] = client }
+        func remove(_ id: Int64) { clients[id] = nil }
+    }
 
     public private(set) var channels: [Bytes: Subscribers] = [:]
     public private(set) var patterns: OrderedDictionary<Bytes, Subscribers> = [:]
@@ -56,9 +64,9 @@ public final class PubSubRegistry {
         guard inserted else { return false }
         byClient[client.id] = subs
         switch kind {
-        case .channel: channels[name, default: [:]][client.id] = client
-        case .pattern: patterns[name, default: [:]][client.id] = client
-        case .shard: shardChannels[name, default: [:]][client.id] = client
+        case .channel: Self.list(&channels[name]).add(client)
+        case .pattern: Self.list(&patterns[name]).add(client)
+        case .shard: Self.list(&shardChannels[name]).add(client)
         }
         updateCounters(client, subs)
         return true
@@ -77,18 +85,27 @@ public final class PubSubRegistry {
         guard removed else { return false }
         byClient[client.id] = subs.isEmpty ? nil : subs
         switch kind {
-        case .channel:
-            channels[name]?[client.id] = nil
-            if channels[name]?.isEmpty == true { channels[name] = nil }
-        case .pattern:
-            patterns[name]?[client.id] = nil
-            if patterns[name]?.isEmpty == true { patterns[name] = nil }
-        case .shard:
-            shardChannels[name]?[client.id] = nil
-            if shardChannels[name]?.isEmpty == true { shardChannels[name] = nil }
+        case .channel: Self.remove(client.id, from: &channels[name])
+        case .pattern: Self.remove(client.id, from: &patterns[name])
+        case .shard: Self.remove(client.id, from: &shardChannels[name])
         }
         updateCounters(client, subs)
         return true
+    }
+
+    /// The subscriber list in `slot`, made if there is none.
+    private static func list(_ slot: inout Subscribers?) -> Subscribers {
+        if let s = slot { return s }
+        let s = Subscribers()
+        slot = s
+        return s
+    }
+
+    /// Removes a client from the list in `slot`; an emptied list goes.
+    private static func remove(_ id: Int64, from slot: inout Subscribers?) {
+        guard let s = slot else { return }
+        s.remove(id)
+        if s.isEmpty { slot = nil }
     }
 
     /// What `client` is subscribed to, in subscription order.

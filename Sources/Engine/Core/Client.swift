@@ -63,9 +63,10 @@ public final class Client {
     public var connection: ClientConnection?
     /// Counts shown by CLIENT LIST (the pub/sub and transaction families maintain them).
     public var subscriptions = 0
-    /// The pub/sub family's messages for this client not handed to its session yet (engine
-    /// only). Unowned: the hub holds its outboxes until it flushes them and clears this.
-    public unowned(unsafe) var pubsubOutbox: AnyObject?
+    /// The address of the pub/sub family's outbox of messages for this client not handed to its
+    /// session yet (engine only). Not retained: the hub holds its outboxes until it flushes them
+    /// and clears this; an address costs no reference counting per message.
+    public var pubsubOutbox: UnsafeMutableRawPointer?
     public var patternSubscriptions = 0
     public var shardSubscriptions = 0
     public var multiDepth = -1

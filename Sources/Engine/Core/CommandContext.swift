@@ -49,6 +49,12 @@ public struct CommandContext {
     /// The engine borrowed for `body` (see `Lent.with`): the keyspace helpers below use it.
     @inline(__always) public func withEngine<R>(_ body: (Engine) throws -> R) rethrows -> R { try lentEngine.with(body) }
 
+    /// The arguments borrowed for `body` (`argv[i]` read from an inout context is copied:
+    /// a retain and a release each).
+    @inline(__always) public func withArguments<R>(_ body: (UnsafeBufferPointer<Bytes>) throws -> R) rethrows -> R {
+        try argv.withUnsafeBufferPointer(body)
+    }
+
     /// An argument reader starting after the command (and subcommand) name.
     public var args: Arguments { Arguments(argv, from: argumentStart) }
 
