@@ -77,7 +77,7 @@ public final class PubSubHub {
     @discardableResult
     public func publish(_ channel: Bytes, _ message: Bytes) -> Int {
         var receivers = 0
-        if let subs = registry.channels[channel] {
+        if let subs = registry.channelSubscribers(channel) {
             fanOut("message", pattern: nil, channel, message, to: subs)
             receivers += subs.count
         }
@@ -122,20 +122,25 @@ public final class PubSubHub {
         let resp2 = UnsafeRawBufferPointer(start: scratch2, count: size)
         let resp3 = UnsafeRawBufferPointer(start: scratch3, count: size)
         subs.clients.values.elements.withUnsafeBufferPointer { clients in
+            // Each client is lent from its address: a reference loaded from the array would be
+            // retained around the calls below (the compiler cannot see they leave it alone).
+            let addresses = UnsafeRawPointer(clients.baseAddress!).assumingMemoryBound(to: UnsafeRawPointer.self)
             for i in clients.indices {
-                if clients[i].id == executing {
-                    enqueueShared(&shared, kind, pattern, channel, payload, to: clients[i])
-                    continue
-                }
-                others += 1
-                if clients[i].resp == .resp3 {
-                    if !encoded3 {
-                        EncodedMessage.encode(kind, pattern: pattern, channel: channel, payload: payload, push: true, at: scratch3)
-                        encoded3 = true
+                Unmanaged<Client>.fromOpaque(addresses[i])._withUnsafeGuaranteedRef { client in
+                    if client.id == executing {
+                        enqueueShared(&shared, kind, pattern, channel, payload, to: client)
+                        return
                     }
-                    outbox(of: clients[i])._withUnsafeGuaranteedRef { $0.appendCopy(of: resp3, allocator: allocator) }
-                } else {
-                    outbox(of: clients[i])._withUnsafeGuaranteedRef { $0.appendCopy(of: resp2, allocator: allocator) }
+                    others += 1
+                    if client.resp == .resp3 {
+                        if !encoded3 {
+                            EncodedMessage.encode(kind, pattern: pattern, channel: channel, payload: payload, push: true, at: scratch3)
+                            encoded3 = true
+                        }
+                        outbox(of: client)._withUnsafeGuaranteedRef { $0.appendCopy(of: resp3, allocator: allocator) }
+                    } else {
+                        outbox(of: client)._withUnsafeGuaranteedRef { $0.appendCopy(of: resp2, allocator: allocator) }
+                    }
                 }
             }
         }
@@ -160,15 +165,7 @@ public final class PubSubHub {
     /// The client's outbox, listed for the next flush, with the running command begun in it.
     /// Lent from the address the client keeps (the `outboxes` list holds it): no retain.
     @inline(__always) private func outbox(of client: Client) -> Unmanaged<Outbox> {
-        let box: Unmanaged<Outbox>
-        if let address = client.pubsubOutbox {
-            box = Unmanaged<Outbox>.fromOpaque(address)
-        } else {
-            let created = Outbox(client)
-            outboxes.append(created)  // holds it until the flush
-            box = Unmanaged.passUnretained(created)
-            client.pubsubOutbox = box.toOpaque()
-        }
+        let box = Unmanaged<Outbox>.fromOpaque(client.pubsubOutbox ?? makeOutbox(for: client))
         box._withUnsafeGuaranteedRef { box in
             if box.epoch != epoch {
                 settle(box)
@@ -177,6 +174,15 @@ public final class PubSubHub {
             }
         }
         return box
+    }
+
+    /// A new outbox for `client`, held by `outboxes` until the flush; returns its address.
+    @inline(never) private func makeOutbox(for client: Client) -> UnsafeMutableRawPointer {
+        let created = Outbox(client)
+        outboxes.append(created)
+        let address = Unmanaged.passUnretained(created).toOpaque()
+        client.pubsubOutbox = address
+        return address
     }
 
     /// Gives the messages `box` holds from an ended command that command's barrier.

@@ -37,7 +37,12 @@ public final class PubSubRegistry {
         func remove(_ id: Int64) { clients[id] = nil }
     }
 
-    public private(set) var channels: [Bytes: Subscribers] = [:]
+    public private(set) var channels: [Bytes: Subscribers] = [:] { didSet { lastFoundValid = false } }
+    /// The channel PUBLISH looked up last and what it found: a publisher repeats its channel,
+    /// and comparing its bytes costs a fraction of hashing them.
+    private var lastName: Bytes = []
+    private var lastFound: Subscribers?
+    private var lastFoundValid = false
     public private(set) var patterns: OrderedDictionary<Bytes, Subscribers> = [:]
     public private(set) var shardChannels: [Bytes: Subscribers] = [:]
     private var byClient: [Int64: ClientSubscriptions] = [:]
@@ -123,6 +128,16 @@ public final class PubSubRegistry {
         for kind in [SubscriptionKind.channel, .pattern, .shard] {
             for name in subscriptions(of: client, kind) { unsubscribe(client, kind, name) }
         }
+    }
+
+    /// The subscribers of channel `name` (PUBLISH).
+    @inline(__always) public func channelSubscribers(_ name: Bytes) -> Subscribers? {
+        if lastFoundValid && lastName == name { return lastFound }
+        let found = channels[name]
+        lastName = name
+        lastFound = found
+        lastFoundValid = true
+        return found
     }
 
     public func subscribers(_ kind: SubscriptionKind, _ name: Bytes) -> Subscribers? {
