@@ -88,6 +88,25 @@ struct PubSubRegistryTests {
         #expect(f.hub.registry.counts.channels == 0 && f.hub.registry.counts.patterns == 0 && f.hub.registry.counts.shardChannels == 0)
     }
 
+    @Test func publishSeesSubscriptionsMadeAfterItsLastLookup() {
+        // PUBLISH remembers the last channel it looked up: (un)subscribing must not be missed.
+        let f = PubSubFixture()
+        let pub = f.client(), a = f.client(), b = f.client()
+        #expect(f.run(pub, "PUBLISH", "ch", "1") == .integer(0))
+        f.run(a, "SUBSCRIBE", "ch")
+        #expect(f.run(pub, "PUBLISH", "ch", "2") == .integer(1))
+        f.run(b, "SUBSCRIBE", "ch")
+        #expect(f.run(pub, "PUBLISH", "ch", "3") == .integer(2))
+        f.run(a, "UNSUBSCRIBE", "ch")
+        f.run(b, "UNSUBSCRIBE", "ch")
+        #expect(f.run(pub, "PUBLISH", "ch", "4") == .integer(0))
+        f.run(b, "SUBSCRIBE", "ch")
+        #expect(f.run(pub, "PUBLISH", "ch", "5") == .integer(1))
+        #expect(f.received(a).filter { $0.contains("message") }.count == 2)
+        let toB = f.received(b).filter { $0.contains("message") }
+        #expect(toB.count == 2 && toB[0].hasSuffix("3\r\n") && toB[1].hasSuffix("5\r\n"))
+    }
+
     @Test func activeChannelsFilterWithGlob() {
         let f = PubSubFixture()
         let c = f.client()
