@@ -56,6 +56,7 @@ let package = Package(
             name: "Scripting",
             dependencies: [
                 "Engine", "RESP", "CLua", "LuaShim",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: fast

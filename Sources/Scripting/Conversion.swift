@@ -1,5 +1,6 @@
 import Engine
 import LuaShim
+import NIOCore
 import RESP
 
 /// Redis's conversion rules between replies and Lua values, both ways, RESP2 and RESP3.
@@ -27,7 +28,11 @@ enum Conversion {
             lua_pushinteger(L, lua_Integer(i))
         case .bulk(let b):
             lua_pushbytes(L, b)
-        case .null, .nullArray, .raw:
+        case .raw(let bytes):
+            // Encoded already (commands do that only for connections): read back, if it is one reply.
+            if let value = RESPValue(encoded: bytes) { return push(L, value, resp: resp, depth: depth) }
+            if resp3 { lua_pushnil(L) } else { lua_pushboolean(L, 0) }
+        case .null, .nullArray:
             if resp3 { lua_pushnil(L) } else { lua_pushboolean(L, 0) }
         case .array(let items), .push(let items):
             pushArray(L, items, resp: resp, depth: depth)
@@ -103,23 +108,75 @@ enum Conversion {
     // MARK: Lua → reply (what a script returns)
 
     /// Converts the value at `index` (absolute) with the rules of a script whose protocol is `resp`.
-    static func reply(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int = 0) -> RESPValue {
-        guard depth < maxDepth, lua_checkstack(L, 4) != 0 else { return .error("ERR reached lua stack limit") }
+    static func reply(_ L: LuaState, _ index: Int32, resp: RESPVersion) -> RESPValue {
+        var sink = ValueSink()
+        emit(L, index, resp: resp, depth: 0, into: &sink)
+        return sink.result
+    }
+
+    /// The same, encoded at once for a client speaking `version` when it is an array (a reply
+    /// that only goes to a connection: no value per element is built, retained and destroyed,
+    /// and strings are copied once, from Lua's memory). Anything else stays a value (an error
+    /// reply must still count as one).
+    static func encodedReply(_ L: LuaState, _ index: Int32, resp: RESPVersion, version: RESPVersion) -> RESPValue {
+        guard lua_type(L, index) == LUA_TTABLE, isPlainArray(L, index) else { return reply(L, index, resp: resp) }
+        var sink = EncodingSink(version: version)
+        emit(L, index, resp: resp, depth: 0, into: &sink)
+        return .raw(Array(sink.buffer.readableBytesView))
+    }
+
+    /// Walks a value as Redis converts it, telling `sink` what it finds.
+    private static func emit<Sink: ReplySink>(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int, into sink: inout Sink) {
+        guard depth < maxDepth, lua_checkstack(L, 4) != 0 else { return sink.scalar(.error("ERR reached lua stack limit")) }
         switch lua_type(L, index) {
         case LUA_TSTRING:
-            return .bulk(lua_tostring(L, index) ?? [])
+            var len = 0
+            let p = lua_tolstring(L, index, &len)
+            sink.bulk(UnsafeRawBufferPointer(start: p, count: len))
         case LUA_TBOOLEAN:
             let b = lua_toboolean(L, index) != 0
-            if resp == .resp3 { return .boolean(b) }
-            return b ? .integer(1) : .null
+            sink.scalar(resp == .resp3 ? .boolean(b) : b ? .integer(1) : .null)
         case LUA_TNUMBER:
-            if lua_isinteger(L, index) != 0 { return .integer(lua_tointeger(L, index)) }
-            return .integer(truncate(lua_tonumber(L, index)))
+            sink.scalar(.integer(lua_isinteger(L, index) != 0 ? lua_tointeger(L, index) : truncate(lua_tonumber(L, index))))
         case LUA_TTABLE:
-            return tableReply(L, index, resp: resp, depth: depth)
+            if isPlainArray(L, index) {
+                emitArray(L, index, resp: resp, depth: depth, into: &sink)
+            } else {
+                sink.scalar(tableReply(L, index, resp: resp, depth: depth))
+            }
         default:
-            return .null
+            sink.scalar(.null)
         }
+    }
+
+    /// The table's array part, up to the first nil (as Redis).
+    private static func emitArray<Sink: ReplySink>(_ L: LuaState, _ t: Int32, resp: RESPVersion, depth: Int, into sink: inout Sink) {
+        var count: lua_Integer = 0
+        while lua_rawgeti(L, t, count + 1) != LUA_TNIL {
+            lua_pop(L, 1)
+            count += 1
+        }
+        lua_pop(L, 1)
+        sink.beginArray(count: Int(count))
+        for j in 0..<count {
+            lua_rawgeti(L, t, j + 1)
+            emit(L, lua_gettop(L), resp: resp, depth: depth + 1, into: &sink)
+            lua_pop(L, 1)
+        }
+    }
+
+    /// A table with none of the fields that make it another reply type (`err`, `ok`, `double`,
+    /// `big_number`, `map`, `set`, `verbatim_string`): an array.
+    private static func isPlainArray(_ L: LuaState, _ t: Int32) -> Bool {
+        !(has(L, t, "err", LUA_TSTRING) || has(L, t, "ok", LUA_TSTRING) || has(L, t, "double", LUA_TNUMBER)
+            || has(L, t, "big_number", LUA_TSTRING) || has(L, t, "map", LUA_TTABLE) || has(L, t, "set", LUA_TTABLE)
+            || has(L, t, "verbatim_string", LUA_TTABLE))
+    }
+
+    private static func has(_ L: LuaState, _ t: Int32, _ name: StaticString, _ type: Int32) -> Bool {
+        guard field(L, t, name, type) else { return false }
+        lua_pop(L, 1)
+        return true
     }
 
     /// Lua numbers become integer replies by truncation; like C on x86, what does not fit is INT64_MIN.
@@ -136,6 +193,7 @@ enum Conversion {
         return false
     }
 
+    /// A table that is another reply type than an array (see `isPlainArray`).
     private static func tableReply(_ L: LuaState, _ t: Int32, resp: RESPVersion, depth: Int) -> RESPValue {
         if field(L, t, "err", LUA_TSTRING) {
             defer { lua_pop(L, 1) }
@@ -160,7 +218,7 @@ enum Conversion {
             lua_pushnil(L)
             while lua_next(L, m) != 0 {
                 let top = lua_gettop(L)
-                pairs.append((reply(L, top - 1, resp: resp, depth: depth + 1), reply(L, top, resp: resp, depth: depth + 1)))
+                pairs.append((value(L, top - 1, resp: resp, depth: depth + 1), value(L, top, resp: resp, depth: depth + 1)))
                 lua_pop(L, 1)
             }
             return .map(pairs)
@@ -171,7 +229,7 @@ enum Conversion {
             var items: [RESPValue] = []
             lua_pushnil(L)
             while lua_next(L, s) != 0 {
-                items.append(reply(L, lua_gettop(L) - 1, resp: resp, depth: depth + 1))
+                items.append(value(L, lua_gettop(L) - 1, resp: resp, depth: depth + 1))
                 lua_pop(L, 1)
             }
             return .set(items)
@@ -185,18 +243,16 @@ enum Conversion {
                 return .verbatim(format: String(decoding: format.prefix(3), as: UTF8.self), text: text)
             }
         }
-        var items: [RESPValue] = []
-        var j: lua_Integer = 1
-        while true {
-            if lua_rawgeti(L, t, j) == LUA_TNIL {
-                lua_pop(L, 1)
-                break
-            }
-            items.append(reply(L, lua_gettop(L), resp: resp, depth: depth + 1))
-            lua_pop(L, 1)
-            j += 1
-        }
-        return .array(items)
+        // A verbatim_string table without both its fields: the table's array part.
+        var sink = ValueSink()
+        emitArray(L, t, resp: resp, depth: depth, into: &sink)
+        return sink.result
+    }
+
+    private static func value(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int) -> RESPValue {
+        var sink = ValueSink()
+        emit(L, index, resp: resp, depth: depth, into: &sink)
+        return sink.result
     }
 
     /// Status and error texts cannot hold line breaks: Redis maps them to spaces.
@@ -212,4 +268,53 @@ enum Conversion {
         while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
         return String(decoding: b[i...], as: UTF8.self)
     }
+}
+
+/// Where `Conversion.emit` puts a script's reply.
+private protocol ReplySink {
+    /// Anything but a bulk string or an array.
+    mutating func scalar(_ value: RESPValue)
+    mutating func bulk(_ bytes: UnsafeRawBufferPointer)
+    /// An array of `count` elements, which follow.
+    mutating func beginArray(count: Int)
+}
+
+/// Builds the reply as a value (for callers that read it, and the rarer reply types).
+private struct ValueSink: ReplySink {
+    var result = RESPValue.null
+    /// Arrays being filled, innermost last, with how many elements each still expects.
+    private var open: [(items: [RESPValue], missing: Int)] = []
+
+    mutating func scalar(_ value: RESPValue) { put(value) }
+    mutating func bulk(_ bytes: UnsafeRawBufferPointer) { put(.bulk(Array(bytes))) }
+
+    mutating func beginArray(count: Int) {
+        if count == 0 { return put(.array([])) }
+        var items: [RESPValue] = []
+        items.reserveCapacity(count)
+        open.append((items, count))
+    }
+
+    private mutating func put(_ value: RESPValue) {
+        guard !open.isEmpty else {
+            result = value
+            return
+        }
+        let last = open.count - 1
+        open[last].items.append(value)
+        open[last].missing -= 1
+        if open[last].missing == 0 { put(.array(open.removeLast().items)) }
+    }
+}
+
+/// Encodes the reply for a connection.
+private struct EncodingSink: ReplySink {
+    let version: RESPVersion
+    var buffer = ByteBufferAllocator().buffer(capacity: 256)
+
+    init(version: RESPVersion) { self.version = version }
+
+    mutating func scalar(_ value: RESPValue) { RESPEncoder.encode(value, version: version, into: &buffer) }
+    mutating func bulk(_ bytes: UnsafeRawBufferPointer) { buffer.writeBulk(bytes) }
+    mutating func beginArray(count: Int) { buffer.writeHeader(UInt8(ascii: "*"), count) }
 }

@@ -109,7 +109,10 @@ public final class ScriptingEngine {
         let L = vm.L
         let reply: RESPValue
         switch status {
-        case LUA_OK: reply = Conversion.reply(L, lua_gettop(L), resp: run.resp)
+        case LUA_OK:
+            reply = ctx.repliesToConnection
+                ? Conversion.encodedReply(L, lua_gettop(L), resp: run.resp, version: ctx.client.resp)
+                : Conversion.reply(L, lua_gettop(L), resp: run.resp)
         case LUA_ERRMEM: reply = .error("ERR Lua heap limit exceeded (lua-heap-limit) script: \(name)")
         default: reply = errorReply(L, name: name)
         }

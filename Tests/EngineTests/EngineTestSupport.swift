@@ -13,30 +13,13 @@ func run(_ engine: Engine, _ client: Client, _ words: String...) -> RESPValue {
 @discardableResult
 func run(_ engine: Engine, _ client: Client, _ argv: [Bytes]) -> RESPValue {
     engine.beginExecution()
-    return decodingBulkArray(Dispatcher(engine: engine).execute(argv, client: client))
+    return decodingEncodedReply(Dispatcher(engine: engine).execute(argv, client: client))
 }
 
-/// A client's reply may come encoded already (`RESPValue.encodedBulkArray`): tests compare values.
-func decodingBulkArray(_ reply: RESPValue) -> RESPValue {
-    guard case .raw(let bytes) = reply, bytes.first == UInt8(ascii: "*") else { return reply }
-    var i = 0
-    func number() -> Int {
-        i += 1
-        var n = 0
-        while bytes[i] != 13 { n = n * 10 + Int(bytes[i] - 48); i += 1 }
-        i += 2
-        return n
-    }
-    let count = number()
-    var items: [RESPValue] = []
-    for _ in 0..<count {
-        #expect(bytes[i] == UInt8(ascii: "$"))
-        let n = number()
-        items.append(.bulk(Array(bytes[i..<(i + n)])))
-        i += n + 2
-    }
-    #expect(i == bytes.count)
-    return .array(items)
+/// A client's reply may come encoded already (`.raw`, see `RESPValue.encodedBulkArray`): tests compare values.
+func decodingEncodedReply(_ reply: RESPValue) -> RESPValue {
+    guard case .raw(let bytes) = reply, let value = RESPValue(encoded: bytes) else { return reply }
+    return value
 }
 
 /// An engine with one client, and shortcuts to run commands and take their effects.

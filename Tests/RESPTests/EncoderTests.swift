@@ -82,3 +82,29 @@ struct EncoderTests {
         #expect(wire(.push([.bulk("m")]), .resp2) == "*1\r\n$1\r\nm\r\n")
     }
 }
+
+@Suite("RESP reply parser")
+struct ReplyParserTests {
+    func roundTrip(_ v: RESPValue, _ version: RESPVersion = .resp3) -> RESPValue? {
+        RESPValue(encoded: Array(RESPEncoder.encode(v, version: version).readableBytesView))
+    }
+
+    @Test func readsBackWhatTheEncoderWrites() {
+        let values: [RESPValue] = [
+            .simple("OK"), .error("ERR bad"), .integer(-7), .bulk(Array("a\r\nb".utf8)), .bulk([]), .null,
+            .double(1.5), .double(.infinity), .boolean(true), .bigNumber("12345678901234567890"),
+            .verbatim(format: "txt", text: Array("hi".utf8)),
+            .array([.integer(1), .array([.bulk(Array("x".utf8)), .null]), .array([])]),
+            .map([(.bulk(Array("k".utf8)), .integer(2))]), .set([.bulk(Array("m".utf8))]), .push([.integer(3)]),
+        ]
+        for v in values { #expect(roundTrip(v) == v) }
+        #expect(roundTrip(.nullArray, .resp2) == .nullArray)
+        #expect(roundTrip(.encodedBulkArray([Array("a".utf8), []])) == .array([.bulk(Array("a".utf8)), .bulk([])]))
+    }
+
+    @Test func rejectsWhatIsNotOneWholeReply() {
+        for text in ["", "+OK", "$3\r\nab\r\n", "*2\r\n:1\r\n", ":1\r\n:2\r\n", "?x\r\n"] {
+            #expect(RESPValue(encoded: Array(text.utf8)) == nil)
+        }
+    }
+}
