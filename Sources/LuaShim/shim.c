@@ -82,12 +82,62 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     if (!h->hook) return;
     int enforce = h->enforce;
     h->enforce = 0;
-    int kill = h->hook(L);
+    int action = h->hook(L);
     h->enforce = enforce;
-    if (kill) {
+    if (action == 1) {
         lua_sethook(L, count_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
         lua_error(L);
     }
+    if (action == 2 && lua_isyieldable(L)) lua_yield(L, 0);
+}
+
+/* ---------------------------------------------------------------- suspendable runs */
+
+/* After the protected call ends, at once or after yields: the result and its status. */
+static int run_finish(lua_State *co, int status, lua_KContext ctx) {
+    (void)ctx;
+    lua_pushinteger(co, status == LUA_YIELD ? LUA_OK : status);
+    return 2;
+}
+
+/* The coroutine's body: [msgh, fn, args...] -> fn's result (or the handled error), status. */
+static int run_body(lua_State *co) {
+    int nargs = lua_gettop(co) - 2;
+    int status = lua_pcallk(co, nargs, 1, 1, 0, run_finish);
+    return run_finish(co, status, 0);
+}
+
+/* Resumes `co` with `nargs` values already on its stack; moves the outcome to L. */
+static int run_step(lua_State *L, lua_State *co, int nargs) {
+    mnemo_heap *h = mnemo_heap_of(L);
+    int enforce = h->enforce;
+    h->enforce = 1;
+    int nres = 0;
+    int rc = lua_resume(co, L, nargs, &nres);
+    h->enforce = enforce;
+    if (rc == LUA_YIELD) return LUA_YIELD; /* suspended by the hook: its frames stay on co */
+    if (rc == LUA_OK) {
+        /* result, status */
+        int status = (int)lua_tointeger(co, -1);
+        lua_pop(co, 1);
+        lua_xmove(co, L, 1);
+        lua_settop(co, 0);
+        return status;
+    }
+    /* An error outside the protected call (e.g. in the message handler): reset the coroutine. */
+    lua_xmove(co, L, 1);
+    lua_resetthread(co);
+    return rc;
+}
+
+int mnemo_resume(lua_State *L, lua_State *co, int nargs) {
+    lua_pushcfunction(co, run_body);
+    lua_xmove(L, co, nargs + 2);
+    return run_step(L, co, nargs + 2);
+}
+
+int mnemo_continue(lua_State *L, lua_State *co) {
+    return run_step(L, co, 0);
 }
 
 void mnemo_set_count_hook(lua_State *L, int count) {

@@ -9,6 +9,9 @@ final class LuaVM {
     enum Kind { case eval, functions }
 
     let L: LuaState
+    /// The coroutine scripts and library code run in, so that a script running inline on an
+    /// I/O loop can be suspended and finished on the engine loop (see `ScriptingEngine.finishSuspended`).
+    let co: LuaState
     let kind: Kind
     private let heap: UnsafeMutablePointer<mnemo_heap>
     unowned let host: ScriptingEngine
@@ -36,6 +39,8 @@ final class LuaVM {
         heap.initialize(to: mnemo_heap(used: 0, limit: heapLimit, enforce: 0, hook: LuaVM.hook, owner: nil))
         guard let state = mnemo_newstate(heap) else { fatalError("cannot create a Lua state") }
         L = state
+        co = lua_newthread(state)!
+        _ = luaL_ref(state, LUA_REGISTRYINDEX_)  // the registry keeps the coroutine alive
         heap.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
         mnemo_open_libs(L)
         installSandbox()
@@ -118,15 +123,22 @@ final class LuaVM {
     }
 
     /// Calls the function below `nargs` arguments with the message handler, the heap budget
-    /// and the time hook. Leaves one result (or the error value) on the stack.
+    /// and the time hook, in the coroutine. Leaves one result (or the error value) on the
+    /// stack; or returns LUA_YIELD if the hook suspended it (finish with `continueCall`).
     func protectedCall(nargs: Int32) -> Int32 {
         let fnIndex = lua_gettop(L) - nargs
         pushRegistry(.handler)
         lua_insert(L, fnIndex)
-        mnemo_set_count_hook(L, LuaVM.hookInterval)
-        let status = mnemo_pcall(L, nargs, 1, fnIndex)
-        mnemo_set_count_hook(L, 0)
-        lua_remove(L, fnIndex)
+        mnemo_set_count_hook(co, LuaVM.hookInterval)
+        return ended(mnemo_resume(L, co, nargs))
+    }
+
+    /// Continues a call the hook suspended.
+    func continueCall() -> Int32 { ended(mnemo_continue(L, co)) }
+
+    private func ended(_ status: Int32) -> Int32 {
+        if status == LUA_YIELD { return status }
+        mnemo_set_count_hook(co, 0)
         if status == LUA_ERRMEM { mnemo_gc_collect(L) }
         return status
     }
@@ -143,11 +155,13 @@ final class LuaVM {
             }
             return 0
         }
-        guard vm.run != nil else { return 0 }
+        guard let run = vm.run else { return 0 }
         if vm.host.busy.check() {
             lua_pusherrortable(L!, "ERR Script killed by user with SCRIPT KILL...")
             return 1
         }
+        // Running inline on an I/O loop past its budget: suspend, to be finished on the engine loop.
+        if run.engine.scriptsMayYield && vm.host.busy.pastInlineBudget() { return 2 }
         return 0
     }
 }

@@ -83,6 +83,14 @@ public final class ScriptBusyState: @unchecked Sendable {
         }
     }
 
+    /// From the hook: a script running inline on an I/O loop has had its time there (half the
+    /// busy threshold, at most `inlineBudgetNanos`): it moves to the engine loop, which leaves
+    /// the I/O loop free to answer -BUSY once the threshold passes.
+    func pastInlineBudget() -> Bool {
+        CommandClock.nanos(since: startTicks) >= min(thresholdNanos / 2, ScriptBusyState.inlineBudgetNanos)
+    }
+    static let inlineBudgetNanos: Int64 = 5_000_000
+
     /// From the hook: marks the script busy once past the threshold; true if it must be killed.
     func check() -> Bool {
         if !markedBusy {

@@ -10,7 +10,7 @@ extension ScriptingEngine {
         func runner(_ name: String, _ summary: String, since: String, readOnly: Bool, syntax: String,
                     _ body: @escaping (CommandContext) throws -> RESPValue) -> CommandSpec {
             CommandSpec(
-                name, arity: -3, flags: readOnly ? runFlags.union(.readonly) : runFlags, acl: [.scripting],
+                name, arity: -3, flags: (readOnly ? runFlags.union(.readonly) : runFlags).union(.suspendable), acl: [.scripting],
                 keys: [.keynum(2, readOnly ? ro : rw)],
                 docs: CommandDocs(summary, since: since, group: "scripting", complexity: "Depends on the script that is executed.",
                                   syntax: syntax),

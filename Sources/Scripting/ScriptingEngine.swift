@@ -89,7 +89,8 @@ public final class ScriptingEngine {
     }
 
     /// Runs the function on `vm`'s stack (below `nargs` arguments) as `name`; the stack is
-    /// restored to `base` afterwards.
+    /// restored to `base` afterwards. If the hook suspends it (it ran past its budget inline on
+    /// an I/O loop), the engine's `commandSuspended` is set and `finishSuspended` completes it.
     private func runProtected(_ vm: LuaVM, _ ctx: CommandContext, name: String, isFunction: Bool, noWrites: Bool,
                               nargs: Int32, base: Int32) -> RESPValue {
         let client = scriptClient
@@ -102,23 +103,55 @@ public final class ScriptingEngine {
         vm.run = run
         vm.heapLimit = heapLimit
         busy.begin(name: name, command: ctx.argv, isFunction: isFunction, thresholdMs: busyThresholdMs)
+        let ending = RunEnding(vm: vm, run: run, name: name, base: base,
+                               version: ctx.repliesToConnection ? ctx.client.resp : nil)
         let status = vm.protectedCall(nargs: nargs)
+        if status == LUA_YIELD {
+            suspended = ending
+            ctx.engine.commandSuspended = true
+            return .null
+        }
+        return finish(ending, status)
+    }
+
+    /// What ending a run needs: its VM and run, its name, the stack level to restore, and the
+    /// protocol of the connection its reply goes to (nil when the caller reads the reply).
+    private struct RunEnding {
+        let vm: LuaVM
+        let run: ScriptRun
+        let name: String
+        let base: Int32
+        let version: RESPVersion?
+    }
+
+    /// The run suspended on an I/O loop, until the engine loop finishes it.
+    private var suspended: RunEnding?
+
+    /// On the engine loop (holding the engine, which nothing took since the suspension): runs
+    /// the suspended script to its end; returns its reply.
+    public func finishSuspended() -> RESPValue {
+        guard let ending = suspended else { return .error("ERR no suspended script") }
+        suspended = nil
+        return finish(ending, ending.vm.continueCall())
+    }
+
+    private func finish(_ ending: RunEnding, _ status: Int32) -> RESPValue {
         let (_, shutdown) = busy.end()
+        let vm = ending.vm
         vm.run = nil
         vm.heapLimit = 0
         let L = vm.L
         let reply: RESPValue
         switch status {
         case LUA_OK:
-            reply = ctx.repliesToConnection
-                ? Conversion.encodedReply(L, lua_gettop(L), resp: run.resp, version: ctx.client.resp)
-                : Conversion.reply(L, lua_gettop(L), resp: run.resp)
-        case LUA_ERRMEM: reply = .error("ERR Lua heap limit exceeded (lua-heap-limit) script: \(name)")
-        default: reply = errorReply(L, name: name)
+            reply = ending.version.map { Conversion.encodedReply(L, lua_gettop(L), resp: ending.run.resp, version: $0) }
+                ?? Conversion.reply(L, lua_gettop(L), resp: ending.run.resp)
+        case LUA_ERRMEM: reply = .error("ERR Lua heap limit exceeded (lua-heap-limit) script: \(ending.name)")
+        default: reply = errorReply(L, name: ending.name)
         }
-        lua_settop(L, base)
+        lua_settop(L, ending.base)
         // SHUTDOWN NOSAVE stopped it: none of its writes may reach the log.
-        if shutdown { ctx.engine.pendingEffects.removeAll() }
+        if shutdown { ending.run.engine.pendingEffects.removeAll() }
         return reply
     }
 

@@ -91,6 +91,8 @@ public final class MnemoServer: @unchecked Sendable {
     /// (`sessions`) is queued behind the script.
     let openSessions = NIOLockedValueBox<[ObjectIdentifier: SessionHandler]>([:])
     var suspended: [Int64: SuspendedBatch] = [:]
+    /// Scripts finished on the engine loop after running past their budget inline (engine only).
+    var scriptsMovedToEngineLoop = 0
     /// FUNCTION libraries found in the snapshot: loaded at once, before the log replays.
     var loadedFunctions: [Bytes] = [] { didSet { loadSnapshotFunctions(loadedFunctions) } }
     /// Lua scripting and Functions (EVAL, FCALL…); its busy state is read by the I/O threads.
@@ -394,6 +396,13 @@ public final class MnemoServer: @unchecked Sendable {
                 let db = client.db
                 pubsub.executingClient = client.id
                 let reply = dispatcher.execute(argv, client: client)
+                if engine.commandSuspended {
+                    // A script ran past its budget inline on an I/O loop: it and the rest of the
+                    // batch go on on the engine loop (`finishSuspendedScript`); the replies so far
+                    // go out now. Its effects stay pending: they will be one record.
+                    suspended[client.id] = SuspendedBatch(remaining: batch[(i - 1)...], output: ByteBufferAllocator().buffer(capacity: 64))
+                    return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
+                }
                 let record = engine.commitEffects()
                 var commandBarrier: UInt64 = 0
                 if let p = persistence {
@@ -456,6 +465,35 @@ public final class MnemoServer: @unchecked Sendable {
         case .skipping:
             client.replyMode = .on
         }
+    }
+
+    /// On the engine loop, holding the engine an I/O loop handed off after its inline batch ran
+    /// a script past its budget (nothing ran since): finishes the script as the command it is
+    /// (one record, its barrier, its messages, its reply), then the rest of the batch.
+    func finishSuspendedScript(_ client: Client) {
+        engine.commandSuspended = false
+        scriptsMovedToEngineLoop += 1
+        guard let scripting, let s = suspended.removeValue(forKey: client.id), case .command(let argv) = s.remaining.first! else {
+            return
+        }
+        let reply = scripting.finishSuspended()
+        var out = s.output
+        let record = engine.commitEffects()
+        var barrier: UInt64 = 0
+        if let p = persistenceRef {
+            barrier = p._withUnsafeGuaranteedRef { $0.commandBarrier(dispatcher, argv, db: client.db, record: record) }
+        }
+        pubsubAfterCommand(barrier: barrier, output: &out)
+        encodeReply(reply, for: client, into: &out)
+        if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
+        var result = process(client.closeRequested ? [] : s.remaining.dropFirst(), client: client, output: out)
+        result.barrier = max(result.barrier, barrier)
+        result.close = result.close || client.closeRequested
+        if result.suspended {
+            if result.output.readableBytes > 0 { sessions[client.id]?.sendPartial(result) }
+            return
+        }
+        sessions[client.id]?.complete(result)
     }
 
     /// A blocked client got its reply (or a paused one may go on: nil): finish its suspended batch and send it.

@@ -459,3 +459,35 @@ def test_watch_is_invalidated_by_script_writes(mnemo):
     with pytest.raises(redis.WatchError):
         p.execute()
     assert a.get("w") == "2"
+
+
+def test_long_script_moves_from_the_io_loop_to_the_engine_loop(mnemo_factory):
+    """A script starts inline on the I/O loop that read it; past its budget there (5 ms) it is
+    suspended and finished on the engine loop. The pipeline's replies stay in order, the client
+    it serves is served once it ends, and its writes are one record: all there after SIGKILL."""
+    server = mnemo_factory()
+    c = server.client(decode_responses=True)
+    waiter = server.client(decode_responses=True)
+    served = {}
+    t = threading.Thread(target=lambda: served.setdefault("reply", waiter.blpop("q", 20)))
+    t.start()
+    wait_until(lambda: "cmd=blpop" in str(c.execute_command("CLIENT", "LIST")), message="blocked")
+    script = ("redis.call('set', KEYS[1], 'a') redis.call('rpush', 'q', 'item') "
+              "for i = 1, 3e7 do end redis.call('set', KEYS[2], 'b') return 'done'")
+    moved = int(c.info("stats")["mnemo_scripts_moved_to_engine_loop"])
+    p = c.pipeline(transaction=False)
+    p.set("before", 1)
+    p.eval(script, 2, "k1", "k2")
+    p.get("k2")
+    p.incr("before")
+    assert p.execute() == [True, "done", "b", 2]
+    assert int(c.info("stats")["mnemo_scripts_moved_to_engine_loop"]) == moved + 1
+    t.join(20)
+    assert list(served["reply"]) == ["q", "item"]
+    # Short scripts finish inline.
+    assert c.eval("return 1", 0) == 1
+    assert int(c.info("stats")["mnemo_scripts_moved_to_engine_loop"]) == moved + 1
+    server.kill()
+    server.start()
+    c = server.client(decode_responses=True)
+    assert [c.get("k1"), c.get("k2"), c.get("before"), c.llen("q")] == ["a", "b", "2", 0]

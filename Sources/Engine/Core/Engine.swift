@@ -60,6 +60,13 @@ public final class Engine {
     public var recordsEffects = true
     /// Effects of the record being built (one top-level command, EXEC or script).
     public var pendingEffects: [Effect] = []
+    /// Set while an I/O loop runs a batch inline: a script running there past its budget may
+    /// suspend, to be finished on the engine loop (see `commandSuspended`).
+    public var scriptsMayYield = false
+    /// The command just executed is a script that suspended (see `scriptsMayYield`): it has not
+    /// ended, its effects so far stay pending, and the engine passes to the engine loop, which
+    /// finishes it before anything else runs.
+    public var commandSuspended = false
     /// Fixed time for the command being executed, so it is deterministic (ms since epoch).
     public private(set) var commandTime: Int64 = 0
     /// Reads the time for `commandTime` (see CommandClock).

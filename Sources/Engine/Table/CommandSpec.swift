@@ -25,6 +25,9 @@ public struct CommandFlags: OptionSet, Sendable, Hashable {
     public static let sentinel = CommandFlags(rawValue: 1 << 17)
     /// Registered by a module (COMMAND INFO shows `module`).
     public static let module = CommandFlags(rawValue: 1 << 18)
+    /// Mnemo's own (COMMAND does not show it): a script command that moves to the engine loop
+    /// if it runs long (see `Engine.scriptsMayYield`), so it may start inline on an I/O loop.
+    public static let suspendable = CommandFlags(rawValue: 1 << 19)
 
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.module, "module"), (.admin, "admin"),
@@ -344,13 +347,15 @@ public struct CommandSpec: @unchecked Sendable {
             handler: handler, container: nil, module: nil, stats: CommandStatsBox(), getKeys: nil)
     }
 
-    /// Whether the command (or any of its subcommands) can hold the engine for long: scripts
-    /// and functions (a busy script must leave the I/O loops free to answer -BUSY and accept
-    /// SCRIPT KILL), module commands, EXEC (it may run queued scripts) and admin commands.
-    /// Such commands always run on the engine loop, never inline on an I/O loop.
+    /// Whether the command (or any of its subcommands) can hold the engine for long: scripting
+    /// commands (a busy script must leave the I/O loops free to answer -BUSY and accept
+    /// SCRIPT KILL) except those that are `suspendable` (EVAL, FCALL…: they move to the engine
+    /// loop themselves once they run long), module commands, EXEC (it may run queued scripts)
+    /// and admin commands. Such commands always run on the engine loop, never inline on an I/O loop.
     public var mayRunLong: Bool {
         if let known = storage.mayRunLong { return known }
-        let long = categories.contains(.scripting) || flags.contains(.admin) || module != nil || name == "exec"
+        let long = (categories.contains(.scripting) && !flags.contains(.suspendable)) || flags.contains(.admin)
+            || module != nil || name == "exec"
             || subcommands.contains { $0.mayRunLong }
         storage.mayRunLong = long
         return long

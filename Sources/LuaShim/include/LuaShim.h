@@ -16,7 +16,8 @@ typedef int (*mnemo_swift_function)(lua_State *L);
 
 /* Called by the instruction-count hook: returns 0 to continue, or 1 after pushing an error
  * value; the hook raises it and from then on fires on every line, so that a script cannot
- * swallow the error with pcall and carry on. */
+ * swallow the error with pcall and carry on. Returns 2 to suspend a script run by
+ * `mnemo_resume` (a yield, where the coroutine can yield; otherwise it goes on). */
 typedef int (*mnemo_swift_hook)(lua_State *L);
 
 /* The VM's heap: a byte budget that applies only while Lua code runs (never inside Swift). */
@@ -36,6 +37,16 @@ void mnemo_push_function(lua_State *L, mnemo_swift_function f);
 
 /* Calls with the heap budget enforced (lua_pcallk underneath). */
 int mnemo_pcall(lua_State *L, int nargs, int nresults, int msgh);
+
+/* Runs the function below `nargs` arguments on L's stack, with the message handler below it,
+ * in the coroutine `co` (its stack empty), with the heap budget enforced: the count hook may
+ * suspend it (see mnemo_swift_hook). Returns LUA_YIELD if suspended (continue with
+ * mnemo_continue), else the call's status with its result (or error value) pushed on L; the
+ * three values are popped from L either way. */
+int mnemo_resume(lua_State *L, lua_State *co, int nargs);
+
+/* Continues a suspended run (see mnemo_resume). */
+int mnemo_continue(lua_State *L, lua_State *co);
 
 /* Installs (count > 0) or removes (count == 0) the instruction-count hook. */
 void mnemo_set_count_hook(lua_State *L, int count);

@@ -119,6 +119,9 @@ struct InfoReport {
                 ("pubsubshard_channels", String(server.pubsub.registry.shardChannels.count)),
                 ("total_error_replies", String(engine.stats.totalErrorReplies)),
                 ("total_reads_processed", String(engine.stats.commandsProcessed)),
+                // Mnemo's own: scripts that ran past their budget inline on an I/O loop and were
+                // finished on the engine loop.
+                ("mnemo_scripts_moved_to_engine_loop", String(server.scriptsMovedToEngineLoop)),
             ]
         case "replication":
             return [("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),

@@ -225,8 +225,18 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         }
         let batch = pending
         pending = []
+        let engine = server.engine
+        engine.scriptsMayYield = true
         let (sendNow, logToWake) = deferringLogWake { execute(batch, channel, inline: true) }
-        server.engineMutex.unlock()
+        engine.scriptsMayYield = false
+        if engine.commandSuspended {
+            // A script ran past its budget here: the engine loop finishes it and the batch,
+            // holding the engine without a gap (this loop stays free to answer -BUSY).
+            let client = self.client!
+            server.engineMutex.handOff(to: server.engineLoop) { self.server.finishSuspendedScript(client) }
+        } else {
+            server.engineMutex.unlock()
+        }
         if let logToWake { held.wakeAtEndOfTick(logToWake) }
         if let (ticket, item, barrier) = sendNow { send(ticket, item, after: barrier) }
         recycle(batch)
