@@ -21,6 +21,11 @@ final class LuaVM {
     /// redis.call's argument array, emptied and reused (it is unique again after the call
     /// unless the command kept it, e.g. as its logged effect).
     var spareArguments: [Bytes] = []
+    /// Recent short arguments of redis.call by the address of their Lua string (see `cachedArgument`).
+    var argumentCache = [(address: UnsafeRawPointer?, bytes: Bytes)](repeating: (nil, []), count: LuaVM.argumentCacheSize)
+    static let argumentCacheSize = 64
+    /// Lua keeps one copy of each string up to this long (LUAI_MAXSHORTLEN).
+    static let cachedArgumentLength = 40
     /// The script or function being executed (nil between runs).
     var run: ScriptRun?
     /// The library being loaded by FUNCTION LOAD (register_function adds to it).

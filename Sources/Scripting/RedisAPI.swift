@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import Engine
 import LuaShim
 import RESP
@@ -120,7 +125,9 @@ extension LuaVM {
         for i in 1...argc {
             switch lua_type(L, i) {
             case LUA_TSTRING:
-                argv.append(lua_tostring(L, i) ?? [])
+                var len = 0
+                let p = UnsafeRawPointer(lua_tolstring(L, i, &len)!)
+                argv.append(len <= LuaVM.cachedArgumentLength ? cachedArgument(p, len) : Bytes(UnsafeRawBufferPointer(start: p, count: len)))
             case LUA_TNUMBER:
                 if lua_isinteger(L, i) != 0 {
                     argv.append(RESPEncoder.integerBytes(Int64(lua_tointeger(L, i))))
@@ -135,6 +142,23 @@ extension LuaVM {
         return argv
     }
 
+    /// A short argument's bytes, reused if the same Lua string (by address, as Lua keeps one
+    /// copy of each short string) was an argument recently: a script repeats its command names,
+    /// constant words and keys, and a reused array costs no allocation and no free. An entry is
+    /// used only if its bytes still match: Lua may free a string and reuse its address.
+    @inline(__always) private func cachedArgument(_ p: UnsafeRawPointer, _ len: Int) -> Bytes {
+        let slot = Int(truncatingIfNeeded: UInt(bitPattern: p) >> 4) & (LuaVM.argumentCacheSize - 1)
+        if argumentCache[slot].address == p {
+            let cached = argumentCache[slot].bytes
+            if cached.count == len && (len == 0 || cached.withUnsafeBytes { memcmp($0.baseAddress!, p, len) == 0 }) {
+                return cached
+            }
+        }
+        let bytes = Bytes(UnsafeRawBufferPointer(start: p, count: len))
+        argumentCache[slot] = (p, bytes)
+        return bytes
+    }
+
     func redisCall(_ L: LuaState, raise: Bool) -> Int32 {
         func fail(_ text: String) -> Int32 {
             lua_pusherrortable(L, text)
@@ -145,7 +169,9 @@ extension LuaVM {
         guard var argv = arguments(L, error: &error) else { return fail(error!.text) }
         let reply = hostRef._withUnsafeGuaranteedRef { $0.execute(argv, run: run) }
         if argv.capacity <= 32 {
-            argv.removeAll(keepingCapacity: true)
+            // Emptied one by one: `removeAll(keepingCapacity:)` destroys through the runtime's
+            // generic value witnesses (about 800 instructions for a call's four arguments).
+            while argv.popLast() != nil {}
             spareArguments = argv
         }
         if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
