@@ -63,6 +63,15 @@ final class ScriptHarness {
         #expect(h.eval("redis.setresp(3) return false") == .boolean(false))
     }
 
+    @Test func argumentsKeepTheirBytesAcrossManyStrings() {
+        // redis.call reuses short arguments' bytes by Lua string address: many distinct strings
+        // (more than its 64 entries, colliding) and rebuilt ones must still arrive exactly.
+        let h = ScriptHarness()
+        #expect(h.eval("for i = 1, 300 do redis.call('set', 'k' .. i, 'v' .. (i * 7)) end return 1") == .integer(1))
+        #expect(h.eval("local bad = 0 for i = 300, 1, -1 do if redis.call('get', 'k' .. i) ~= 'v' .. (i * 7) then bad = bad + 1 end end return bad") == .integer(0))
+        #expect(h.call("GET", "k123") == .bulk(Bytes("v861")))
+    }
+
     @Test func repliesBecomeLuaValuesUnderBothProtocols() {
         let h = ScriptHarness()
         h.call("SET", "k", "v")
