@@ -531,6 +531,14 @@ public final class MnemoServer: @unchecked Sendable {
         return spec.mayRunLong
     }
 
+    /// Whether the request runs a script or function (EVAL, FCALL…).
+    func isScriptCall(_ request: Request, _ names: inout CommandNameCache) -> Bool {
+        guard case .command(let argv) = request, let name = argv.first, let spec = names.lookup(name, in: engine) else {
+            return false
+        }
+        return spec.flags.contains(.suspendable)
+    }
+
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).
     func whenDurable(_ barrier: UInt64, _ body: @escaping () -> Void) {
         if isDurable(barrier) {

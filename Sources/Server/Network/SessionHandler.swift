@@ -227,7 +227,9 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         pending = []
         let engine = server.engine
         engine.scriptsMayYield = true
-        let (sendNow, logToWake) = deferringLogWake { execute(batch, channel, inline: true) }
+        // A lone script gains nothing from prefetching its arguments' keys (most are not keys).
+        let keyHashes: [UInt64]? = batch.count == 1 && server.isScriptCall(batch[0], &commandNames) ? [] : nil
+        let (sendNow, logToWake) = deferringLogWake { execute(batch, keyHashes: keyHashes, channel, inline: true) }
         engine.scriptsMayYield = false
         if engine.commandSuspended {
             // A script ran past its budget here: the engine loop finishes it and the batch,
