@@ -58,6 +58,7 @@ public final class ScriptingEngine {
         scriptClient = Client(id: 0)
         scriptClient.kind = "lua"
         scriptClient.nonBlockingDepth = 1
+        scriptClient.recordsLastCommand = false
         evalVM = LuaVM(kind: .eval, host: self, heapLimit: 0)
         functionsVM = LuaVM(kind: .functions, host: self, heapLimit: 0)
         busy.onBusy = { [unowned self] name, isFunction, ms in
@@ -180,9 +181,12 @@ public final class ScriptingEngine {
 
     private static func pushList(_ L: LuaState, _ items: ArraySlice<Bytes>) {
         lua_createtable(L, Int32(clamping: items.count), 0)
-        for (i, item) in items.enumerated() {
-            lua_pushbytes(L, item)
-            lua_rawseti(L, -2, lua_Integer(i + 1))
+        // Borrowed through the buffer: no retain and release per element.
+        items.withUnsafeBufferPointer { list in
+            for i in list.indices {
+                list[i].withUnsafeBytes { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+                lua_rawseti(L, -2, lua_Integer(i + 1))
+            }
         }
     }
 

@@ -80,6 +80,9 @@ public final class Client {
     public var blocked: BlockedCommand?
     /// > 0 while executing inside EXEC or a script: blocking commands do not block there.
     public var nonBlockingDepth = 0
+    /// Whether `lastSpec` follows its commands (not for the scripts' client: nothing shows it,
+    /// and a script's calls alternate between commands, a retain and a release each).
+    public var recordsLastCommand = true
     /// CLIENT TRACKING settings, when tracking is on.
     public var tracking: TrackingSettings?
 

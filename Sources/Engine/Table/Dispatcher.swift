@@ -169,7 +169,7 @@ public final class Dispatcher {
         var ctx = CommandContext(engine: engine, client: client, argv: argv, spec: spec, dispatcher: self,
                                  repliesToConnection: repliesToConnection)
         // A pipeline repeats its command: only a different one costs a retain and a release.
-        if client.lastSpec?.storage !== box { client.lastSpec = spec }
+        if client.recordsLastCommand && client.lastSpec?.storage !== box { client.lastSpec = spec }
         let start = CommandClock.ticks()
         let reply: RESPValue
         var failed = false
