@@ -135,6 +135,32 @@ struct SegmentedLogTests {
         #expect(read == Array(1...20))
     }
 
+    /// A record appended (and the writer woken) while a caller's `writeHere` is writing must be
+    /// written once that write ends: the writer thread took the wake-up while the caller wrote
+    /// and went back to sleep, so it used to wait for the next append that wakes it (replies
+    /// held for it hung meanwhile).
+    @Test func anAppendDuringACallersWriteIsNotLeftBehind() throws {
+        let dir = tempDir()
+        let log = try SegmentedLog(directory: dir, last: 0, policy: .always)
+        var last: UInt64 = 0
+        let big = String(repeating: "x", count: 1 << 20)
+        for i in 0..<16 {
+            last = try log.append([Effect(db: 0, "SET", "big\(i)", big)], timestamp: 1, after: last, wake: false)
+        }
+        let started = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            started.signal()
+            log.writeHere()  // 16 MB and an fdatasync: long enough to append during it
+        }
+        started.wait()
+        usleep(2000)
+        let seq = try log.append([Effect(db: 0, "SET", "late", "1")], timestamp: 1, after: last, wake: true)
+        let done = DispatchSemaphore(value: 0)
+        log.whenCommitted(seq) { done.signal() }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        log.close()
+    }
+
     @Test func conditionalAppendRejectsAStaleExpectation() throws {
         let dir = tempDir()
         let log = try SegmentedLog(directory: dir, last: 0, policy: .always)

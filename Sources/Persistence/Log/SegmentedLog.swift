@@ -376,6 +376,10 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         lock.lock()
         spare = batch
         writing = false
+        // Records appended meanwhile: a wake-up for them may have come while this write ran and
+        // been taken by a writer thread that then went back to sleep (it waits while someone
+        // writes). Without this, they would wait for the next append that wakes it.
+        if !pending.isEmpty { lock.signal() }
         lock.unlock()
         publish(target)
     }
