@@ -108,9 +108,9 @@ enum Conversion {
     // MARK: Lua → reply (what a script returns)
 
     /// Converts the value at `index` (absolute) with the rules of a script whose protocol is `resp`.
-    static func reply(_ L: LuaState, _ index: Int32, resp: RESPVersion) -> RESPValue {
+    static func reply(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int = 0) -> RESPValue {
         var sink = ValueSink()
-        emit(L, index, resp: resp, depth: 0, into: &sink)
+        emit(L, index, resp: resp, depth: depth, into: &sink)
         return sink.result
     }
 
@@ -121,7 +121,7 @@ enum Conversion {
     static func encodedReply(_ L: LuaState, _ index: Int32, resp: RESPVersion, version: RESPVersion) -> RESPValue {
         guard lua_type(L, index) == LUA_TTABLE, isPlainArray(L, index) else { return reply(L, index, resp: resp) }
         var sink = EncodingSink(version: version)
-        emit(L, index, resp: resp, depth: 0, into: &sink)
+        emitArray(L, index, resp: resp, depth: 0, into: &sink)
         return .raw(Array(sink.buffer.readableBytesView))
     }
 
@@ -224,7 +224,7 @@ enum Conversion {
             lua_pushnil(L)
             while lua_next(L, m) != 0 {
                 let top = lua_gettop(L)
-                pairs.append((value(L, top - 1, resp: resp, depth: depth + 1), value(L, top, resp: resp, depth: depth + 1)))
+                pairs.append((reply(L, top - 1, resp: resp, depth: depth + 1), reply(L, top, resp: resp, depth: depth + 1)))
                 lua_pop(L, 1)
             }
             return .map(pairs)
@@ -235,7 +235,7 @@ enum Conversion {
             var items: [RESPValue] = []
             lua_pushnil(L)
             while lua_next(L, s) != 0 {
-                items.append(value(L, lua_gettop(L) - 1, resp: resp, depth: depth + 1))
+                items.append(reply(L, lua_gettop(L) - 1, resp: resp, depth: depth + 1))
                 lua_pop(L, 1)
             }
             return .set(items)
@@ -252,12 +252,6 @@ enum Conversion {
         // A verbatim_string table without both its fields: the table's array part.
         var sink = ValueSink()
         emitArray(L, t, resp: resp, depth: depth, into: &sink)
-        return sink.result
-    }
-
-    private static func value(_ L: LuaState, _ index: Int32, resp: RESPVersion, depth: Int) -> RESPValue {
-        var sink = ValueSink()
-        emit(L, index, resp: resp, depth: depth, into: &sink)
         return sink.result
     }
 

@@ -370,7 +370,11 @@ public final class MnemoServer: @unchecked Sendable {
     /// Executes a batch of requests for one client on the engine loop. If a command blocks
     /// (BLPOP…), the rest of the batch is suspended until the client is served, times out or
     /// is unblocked; its replies then continue in order.
-    func process(_ batch: ArraySlice<Request>, keyHashes: [UInt64]? = nil, client: Client, output: ByteBuffer) -> BatchResult {
+    /// `executed`: the first request has run already and this is its reply (a script finished
+    /// on the engine loop after it suspended, see `finishSuspendedScript`); it ends as a command.
+    func process(_ batch: ArraySlice<Request>, keyHashes: [UInt64]? = nil, client: Client, output: ByteBuffer,
+                 executed: RESPValue? = nil) -> BatchResult {
+        var executed = executed
         var out = output
         var close = false
         var barrier: UInt64 = 0
@@ -385,23 +389,29 @@ public final class MnemoServer: @unchecked Sendable {
             i += 1
             switch batch[i - 1] {
             case .command(let argv):
-                if clientPause.mode != .none && pauseHolds(argv, client) {
-                    // Paused: this command and the rest of the batch wait for CLIENT UNPAUSE or the timeout.
-                    suspendForPause(client, batch[(i - 1)...])
-                    pubsubFlush()
-                    return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
-                }
-                engine.beginExecution()
-                client.lastInteraction = engine.commandTime
                 let db = client.db
-                pubsub.executingClient = client.id
-                let reply = dispatcher.execute(argv, client: client)
-                if engine.commandSuspended {
-                    // A script ran past its budget inline on an I/O loop: it and the rest of the
-                    // batch go on on the engine loop (`finishSuspendedScript`); the replies so far
-                    // go out now. Its effects stay pending: they will be one record.
-                    suspended[client.id] = SuspendedBatch(remaining: batch[(i - 1)...], output: ByteBufferAllocator().buffer(capacity: 64))
-                    return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
+                let reply: RESPValue
+                if let done = executed {
+                    executed = nil
+                    reply = done
+                } else {
+                    if clientPause.mode != .none && pauseHolds(argv, client) {
+                        // Paused: this command and the rest of the batch wait for CLIENT UNPAUSE or the timeout.
+                        suspendForPause(client, batch[(i - 1)...])
+                        pubsubFlush()
+                        return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
+                    }
+                    engine.beginExecution()
+                    client.lastInteraction = engine.commandTime
+                    pubsub.executingClient = client.id
+                    reply = dispatcher.execute(argv, client: client)
+                    if engine.commandSuspended {
+                        // A script ran past its budget inline on an I/O loop: it and the rest of the
+                        // batch go on on the engine loop (`finishSuspendedScript`); the replies so far
+                        // go out now. Its effects stay pending: they will be one record.
+                        suspended[client.id] = SuspendedBatch(remaining: batch[(i - 1)...], output: ByteBufferAllocator().buffer(capacity: 64))
+                        return BatchResult(output: out, close: false, barrier: barrier, suspended: true)
+                    }
                 }
                 let record = engine.commitEffects()
                 var commandBarrier: UInt64 = 0
@@ -468,32 +478,14 @@ public final class MnemoServer: @unchecked Sendable {
     }
 
     /// On the engine loop, holding the engine an I/O loop handed off after its inline batch ran
-    /// a script past its budget (nothing ran since): finishes the script as the command it is
-    /// (one record, its barrier, its messages, its reply), then the rest of the batch.
+    /// a script past its budget (nothing ran since): finishes the script, which then ends as the
+    /// command it is (one record, its barrier, its messages, its reply), then the rest of the batch.
     func finishSuspendedScript(_ client: Client) {
         engine.commandSuspended = false
         scriptsMovedToEngineLoop += 1
-        guard let scripting, let s = suspended.removeValue(forKey: client.id), case .command(let argv) = s.remaining.first! else {
-            return
-        }
+        guard let scripting, let s = suspended.removeValue(forKey: client.id) else { return }
         let reply = scripting.finishSuspended()
-        var out = s.output
-        let record = engine.commitEffects()
-        var barrier: UInt64 = 0
-        if let p = persistenceRef {
-            barrier = p._withUnsafeGuaranteedRef { $0.commandBarrier(dispatcher, argv, db: client.db, record: record) }
-        }
-        pubsubAfterCommand(barrier: barrier, output: &out)
-        encodeReply(reply, for: client, into: &out)
-        if engine.blocking.hasReady { engine.blocking.serveReady(engine, dispatcher) }
-        var result = process(client.closeRequested ? [] : s.remaining.dropFirst(), client: client, output: out)
-        result.barrier = max(result.barrier, barrier)
-        result.close = result.close || client.closeRequested
-        if result.suspended {
-            if result.output.readableBytes > 0 { sessions[client.id]?.sendPartial(result) }
-            return
-        }
-        sessions[client.id]?.complete(result)
+        send(process(s.remaining, client: client, output: s.output, executed: reply), to: client)
     }
 
     /// A blocked client got its reply (or a paused one may go on: nil): finish its suspended batch and send it.
@@ -504,8 +496,12 @@ public final class MnemoServer: @unchecked Sendable {
         var result = process(s.remaining, client: client, output: out)
         // The served command's own record (and anything before it) must be durable too.
         result.barrier = max(result.barrier, persistence?.barrier() ?? 0)
+        send(result, to: client)
+    }
+
+    /// The rest of a suspended batch ran: its replies go out, or those up to where it blocked again.
+    private func send(_ result: BatchResult, to client: Client) {
         if result.suspended {
-            // Blocked again further on: what was answered up to there goes out now.
             if result.output.readableBytes > 0 { sessions[client.id]?.sendPartial(result) }
             return
         }
@@ -525,18 +521,18 @@ public final class MnemoServer: @unchecked Sendable {
 
     /// Whether the request must run on the engine loop (see `CommandSpec.mayRunLong`).
     func mayRunLong(_ request: Request, _ names: inout CommandNameCache) -> Bool {
-        guard case .command(let argv) = request, let name = argv.first, let spec = names.lookup(name, in: engine) else {
-            return false
-        }
-        return spec.mayRunLong
+        spec(of: request, &names)?.mayRunLong ?? false
     }
 
     /// Whether the request runs a script or function (EVAL, FCALL…).
     func isScriptCall(_ request: Request, _ names: inout CommandNameCache) -> Bool {
-        guard case .command(let argv) = request, let name = argv.first, let spec = names.lookup(name, in: engine) else {
-            return false
-        }
-        return spec.flags.contains(.suspendable)
+        spec(of: request, &names)?.flags.contains(.suspendable) ?? false
+    }
+
+    /// The command's spec (nil for an unknown one or a protocol error), through `names`.
+    private func spec(of request: Request, _ names: inout CommandNameCache) -> CommandSpec? {
+        guard case .command(let argv) = request, let name = argv.first else { return nil }
+        return names.lookup(name, in: engine)
     }
 
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).

@@ -73,16 +73,8 @@ public struct ListValue: CollectionValue {
         return Int(s)...Int(e)
     }
 
-    public func range(_ start: Int64, _ stop: Int64) -> [Bytes] { range(start, stop) { $0 } }
-
-    /// The elements of `start...stop`, each transformed (one array, no intermediate copy).
-    public func range<T>(_ start: Int64, _ stop: Int64, _ transform: (Bytes) -> T) -> [T] {
-        guard let r = clamp(start, stop) else { return [] }
-        var out: [T] = []
-        out.reserveCapacity(r.count)
-        for i in r { out.append(transform(items[i])) }
-        return out
-    }
+    /// The elements of `start...stop` (LRANGE's normalization).
+    public func range(_ start: Int64, _ stop: Int64) -> [Bytes] { clamp(start, stop).map { Array(items[$0]) } ?? [] }
 
     /// Keeps only `start...stop`; returns how many elements were removed.
     public mutating func trim(_ start: Int64, _ stop: Int64) -> Int {
