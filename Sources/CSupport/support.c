@@ -1,4 +1,6 @@
-// CSupport is header-only (static inline helpers); this file gives the target a translation unit.
+// CSupport is mostly header-only (static inline helpers); this file holds what is not.
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include "CSupport.h"
 
 // CRC-32C with the CPU's instruction: each architecture names its 8-byte and 1-byte steps,
@@ -48,3 +50,7 @@ uint32_t mnemo_crc32c(uint32_t crc, const uint8_t *p, size_t n, int *ok) {
     return 0;
 }
 #endif
+
+int mnemo_open_direct_sync(const char *path) {
+    return open(path, O_WRONLY | O_DIRECT | O_DSYNC);
+}

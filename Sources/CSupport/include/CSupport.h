@@ -41,4 +41,8 @@ static inline uint64_t mnemo_cycles(void) {
 /// Returns 0 and sets `*ok` to 0 where the CPU has none: the caller then uses its table.
 uint32_t mnemo_crc32c(uint32_t crc, const uint8_t *p, size_t n, int *ok);
 
+/// Opens `path` for direct (O_DIRECT), synchronous (O_DSYNC) writes; -1 with errno if it
+/// cannot (Swift's Glibc module does not export O_DIRECT).
+int mnemo_open_direct_sync(const char *path);
+
 #endif

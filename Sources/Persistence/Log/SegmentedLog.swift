@@ -65,6 +65,26 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
     private var unsynced = false
     public private(set) var fsyncCount: Int64 = 0
 
+    // Direct writes under `appendfsync always`: the segment is also open with O_DIRECT|O_DSYNC,
+    // so a group commit is one write that reaches the device, with no page-cache writeback
+    // behind an fdatasync: ~15 µs less kernel CPU and 10–30 µs less time per commit on ext4
+    // here (2.4 KB commits: 76–79 µs instead of 88–110). Direct I/O writes whole aligned blocks,
+    // so the segment's last partial block is kept in `staged` and written again with the records
+    // that follow it; the rest of the block is zeros, as the preallocated space on disk is.
+    public static let directBlock = 4096
+    /// -1: direct I/O is not in use (unsupported here, or not opened yet).
+    private var directFD: Int32 = -1
+    /// The file system refused direct I/O once: buffered writes and fdatasync from then on.
+    private var directUnsupported = false
+    /// Block-aligned memory: the segment's last partial block, then the records being written.
+    private var staged: UnsafeMutableRawPointer?
+    private var stagedCapacity = 0
+    /// How many bytes of the segment's last partial block `staged` holds; -1 when it must be
+    /// read back from the file first (a new segment, or after a buffered write).
+    private var stagedTail = -1
+    /// Whether this log writes with direct I/O (for tests and INFO).
+    public var writesDirectly: Bool { directFD >= 0 }
+
     /// Opens the log for appending after `last` (recovery has already read it).
     public init(directory: String, last: UInt64, policy: FsyncPolicy, segmentLimit: Int64 = 64 << 20) throws {
         self.directory = directory
@@ -114,9 +134,11 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
             // The old segment's unused preallocation goes (readers would skip it anyway).
             ftruncate(fd, off_t(segmentSize))
             Glibc.close(fd)
+            closeDirect()
         }
+        stagedTail = -1
         if reuseExisting, let last = SegmentedLog.segments(in: directory).last {
-            let f = open(last.path, O_WRONLY)
+            let f = open(last.path, O_RDWR)
             if f >= 0 {
                 var st = stat()
                 fstat(f, &st)
@@ -124,11 +146,12 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
                 segmentFirst = last.first
                 segmentSize = Int64(st.st_size)
                 allocatedEnd = segmentSize
+                openDirect(last.path)
                 return
             }
         }
         let path = directory + "/" + SegmentedLog.segmentName(first)
-        let f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard f >= 0 else { throw LogError.io("Can't open log segment \(path): \(String(cString: strerror(errno)))") }
         var header = SegmentedLog.magic
         appendLE(SegmentedLog.formatVersion, &header)
@@ -147,14 +170,86 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         _ = preallocate(upTo: segmentSize + 1)
         fdatasync(f)
         SegmentedLog.syncDirectory(directory)
+        openDirect(path)
+    }
+
+    private func openDirect(_ path: String) {
+        if directUnsupported { return }
+        let f = mnemo_open_direct_sync(path)
+        if f >= 0 { directFD = f } else { directUnsupported = true }
+    }
+
+    private func closeDirect() {
+        if directFD >= 0 { Glibc.close(directFD) }
+        directFD = -1
+    }
+
+    /// Writes `batch` at the end of the segment with one direct, synchronous write of the
+    /// blocks it touches (the last partial block's bytes first). Durable when it returns true.
+    private func writeDirect(_ batch: [UInt8]) -> Bool {
+        let block = SegmentedLog.directBlock
+        let tail = Int(segmentSize % Int64(block))
+        let blockStart = segmentSize - Int64(tail)
+        let total = tail + batch.count
+        let padded = (total + block - 1) / block * block
+        // Overwriting space that exists (and is synced, see `preallocate`) changes no metadata.
+        guard preallocate(upTo: blockStart + Int64(padded)) else { return false }
+        if stagedCapacity < padded {
+            var grown: UnsafeMutableRawPointer?
+            guard posix_memalign(&grown, block, padded) == 0, let grown else { errno = ENOMEM; return false }
+            if let staged {
+                if stagedTail > 0 { grown.copyMemory(from: staged, byteCount: stagedTail) }
+                free(staged)
+            }
+            staged = grown
+            stagedCapacity = padded
+        }
+        let buffer = staged!
+        if stagedTail != tail {
+            // The block as the file has it (a reopened segment, or after a buffered write).
+            if tail > 0 {
+                let n = pread(fd, buffer, tail, off_t(blockStart))
+                if n != tail {
+                    if n >= 0 { errno = EIO }
+                    return false
+                }
+            }
+            stagedTail = tail
+        }
+        batch.withUnsafeBytes { buffer.advanced(by: tail).copyMemory(from: $0.baseAddress!, byteCount: batch.count) }
+        buffer.advanced(by: total).initializeMemory(as: UInt8.self, repeating: 0, count: padded - total)
+        while true {
+            let n = pwrite(directFD, buffer, padded, off_t(blockStart))
+            if n == padded { break }
+            if n < 0 && errno == EINTR { continue }
+            if n >= 0 { errno = EIO }
+            return false
+        }
+        // The new last partial block moves to the front for the next write.
+        let keep = total % block
+        if keep > 0 && total > keep { buffer.copyMemory(from: buffer.advanced(by: total - keep), byteCount: keep) }
+        stagedTail = keep
+        if stagedCapacity > 4 << 20 {
+            // Let a huge batch's buffer go (a big value); keep an ordinary one.
+            var small: UnsafeMutableRawPointer?
+            if posix_memalign(&small, block, 64 << 10) == 0, let small {
+                if keep > 0 { small.copyMemory(from: buffer, byteCount: keep) }
+                free(buffer)
+                staged = small
+                stagedCapacity = 64 << 10
+            }
+        }
+        return true
     }
 
     /// Makes sure the segment has zero-filled space up to `end` (growing it a chunk at a time).
+    /// For direct writes the new space is synced at once: the blocks are then allocated and
+    /// the size recorded, so each commit's write into them changes no metadata.
     private func preallocate(upTo end: Int64) -> Bool {
         if end <= allocatedEnd { return true }
         let chunk = SegmentedLog.preallocationChunk
         let target = (end + chunk - 1) / chunk * chunk
-        return SegmentedLog.zeros.withUnsafeBytes { z in
+        let written = SegmentedLog.zeros.withUnsafeBytes { z in
             while allocatedEnd < target {
                 let n = pwrite(fd, z.baseAddress!, min(z.count, Int(target - allocatedEnd)), off_t(allocatedEnd))
                 if n < 0 {
@@ -165,6 +260,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
             }
             return true
         }
+        return written && (directFD < 0 || fdatasync(fd) == 0)
     }
     private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
 
@@ -330,6 +426,9 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
                 if unsynced { fdatasync(fd) }
                 ftruncate(fd, off_t(segmentSize))
                 Glibc.close(fd)
+                closeDirect()
+                if let staged { free(staged) }
+                staged = nil
                 return
             }
             writeTaken(here: false)
@@ -391,14 +490,31 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         var delay: useconds_t = 10_000
         while true {
             let start = segmentSize
-            var ok = preallocate(upTo: start + Int64(batch.count)) && writeAll(fd, batch, at: start)
-            var err = ok ? "" : String(cString: strerror(errno))
-            if ok && policy == .always {
-                if fdatasync(fd) != 0 {
-                    ok = false
-                    err = String(cString: strerror(errno))
+            var ok: Bool
+            var err = ""
+            // Direct unless records written buffered (`everysec` before) still need an fdatasync.
+            if policy == .always && directFD >= 0 && !unsynced {
+                ok = writeDirect(batch)
+                if !ok && errno == EINVAL {
+                    // This file system takes no direct I/O after all: buffered from now on.
+                    closeDirect()
+                    directUnsupported = true
+                    continue
                 }
+                if !ok { err = String(cString: strerror(errno)) }
                 fsyncCount += 1
+            } else {
+                stagedTail = -1
+                ok = preallocate(upTo: start + Int64(batch.count)) && writeAll(fd, batch, at: start)
+                err = ok ? "" : String(cString: strerror(errno))
+                if ok && policy == .always {
+                    if fdatasync(fd) != 0 {
+                        ok = false
+                        err = String(cString: strerror(errno))
+                    }
+                    fsyncCount += 1
+                    unsynced = false
+                }
             }
             if ok {
                 segmentSize += Int64(batch.count)
