@@ -49,6 +49,7 @@ public final class MnemoServer: @unchecked Sendable {
     private var held: [ObjectIdentifier: HeldReplies] = [:]
     /// When each I/O loop flushes its replies (see `TickFlush`).
     private var flushes: [ObjectIdentifier: TickFlush] = [:]
+    private var submits: [ObjectIdentifier: TickSubmit] = [:]
     private var listeners: [Channel] = []
     private let connectionCount = NIOLockedValueBox(0)
     public let startTime = Engine.wallClockMs()
@@ -135,6 +136,7 @@ public final class MnemoServer: @unchecked Sendable {
             held[ObjectIdentifier(loop)] = HeldReplies(loop: loop)
             flushes[ObjectIdentifier(loop)] = TickFlush(loop: loop)
         }
+        for loop in ioGroup.makeIterator() { submits[ObjectIdentifier(loop)] = TickSubmit(loop: loop, engine: engine, engineMutex: engineMutex) }
         shutdownPromise = engineLoop.makePromise()
         var rid = ""
         var rng = SystemRandomNumberGenerator()
@@ -510,6 +512,7 @@ public final class MnemoServer: @unchecked Sendable {
 
     func heldReplies(for loop: EventLoop) -> HeldReplies { held[ObjectIdentifier(loop)]! }
     func tickFlush(for loop: EventLoop) -> TickFlush { flushes[ObjectIdentifier(loop)]! }
+    func tickSubmit(for loop: EventLoop) -> TickSubmit { submits[ObjectIdentifier(loop)]! }
 
     /// On the log's thread: the log is durable up to `sequence`.
     func logCommitted(_ sequence: UInt64) {

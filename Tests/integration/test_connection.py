@@ -751,3 +751,46 @@ def test_client_kill_is_immediately_visible_in_client_list(mnemo, r):
         names = [c["name"] for c in r.client_list()]
         victim.close()
         assert f"victim-{i}" not in names
+
+
+def test_many_connections_in_one_tick_keep_their_replies(mnemo):
+    """Requests from many connections arriving together run at the end of the I/O loop's tick
+    (after a prefetch of all their keys): each connection still gets its own replies, in order,
+    with each request seeing the ones before it, and a blocked client is served by a push that
+    arrives in the same tick."""
+    tag = os.urandom(4).hex()
+    socks = [socket.create_connection(("127.0.0.1", mnemo.port)) for _ in range(40)]
+    try:
+        for rnd in range(6):
+            expected = []
+            for i, s in enumerate(socks):
+                value = f"r{rnd}-{i}"
+                s.sendall(f"INCR n:{tag}:{i}\r\nSET s:{tag}:{i} {value}\r\nGET s:{tag}:{i}\r\n".encode())
+                expected.append(f":{rnd + 1}\r\n+OK\r\n${len(value)}\r\n{value}\r\n".encode())
+            for s, want in zip(socks, expected):
+                assert read_until(s, lambda d, n=len(want): len(d) >= n) == want
+        # A blocked client and the push that serves it, in the same tick.
+        socks[0].sendall(f"BLPOP q:{tag} 5\r\n".encode())
+        for s in socks[1:-1]:
+            s.sendall(f"GET s:{tag}:0\r\n".encode())
+        socks[-1].sendall(f"RPUSH q:{tag} x\r\n".encode())
+        assert read_until(socks[-1], lambda d: d.endswith(b"\r\n")) == b":1\r\n"
+        want = f"*2\r\n${len('q:' + tag)}\r\nq:{tag}\r\n$1\r\nx\r\n".encode()
+        assert read_until(socks[0], lambda d: len(d) >= len(want)) == want
+        for s in socks[1:-1]:
+            assert read_until(s, lambda d: len(d) >= 10) == b"$4\r\nr5-0\r\n"
+        # A client that sends a write and closes at once, in a busy tick: the write still runs.
+        closer = socket.create_connection(("127.0.0.1", mnemo.port))
+        for s in socks[:20]:
+            s.sendall(f"GET s:{tag}:0\r\n".encode())
+        closer.sendall(f"SET closed:{tag} yes\r\n".encode())
+        closer.close()
+        for s in socks[20:]:
+            s.sendall(f"GET s:{tag}:0\r\n".encode())
+        for s in socks:
+            assert read_until(s, lambda d: len(d) >= 10) == b"$4\r\nr5-0\r\n"
+        c = mnemo.client()
+        wait_until(lambda: c.get(f"closed:{tag}") == b"yes")
+    finally:
+        for s in socks:
+            s.close()

@@ -87,6 +87,9 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Requests read in this tick and left for its end (`TickSubmit`) run now, as they
+        // would have before the connection's end was read (a client may send and close).
+        if !inFlight && !pending.isEmpty { submit() }
         self.context = nil
         server.openSessions.withLockedValue { $0[ObjectIdentifier(self)] = nil }
         server.connectionClosed()
@@ -136,8 +139,27 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        submit()
+        if !inFlight && !pending.isEmpty && tickSubmit.read(self) { submit() }
         context.fireChannelReadComplete()
+    }
+
+    private lazy var tickSubmit: TickSubmit = server.tickSubmit(for: eventLoop)
+
+    /// On the loop, at the end of a busy tick (see `TickSubmit`).
+    func submitDue() { submit() }
+
+    /// The database this connection's pending requests would run in, for the tick's prefetch
+    /// (holding the engine); nil if there is nothing to prefetch.
+    var prefetchDatabase: Int? {
+        guard !inFlight, !pending.isEmpty, let client else { return nil }
+        return client.db
+    }
+
+    /// The hashes of this connection's first pending requests' keys (see `MnemoServer.keyHashes`);
+    /// none for a lone script call (its arguments are mostly not keys). Holding the engine.
+    func appendKeyHashes(to hashes: inout [UInt64]) {
+        if pending.count == 1 && server.isScriptCall(pending[0], &commandNames) { return }
+        MnemoServer.keyHashes(of: pending.prefix(4), into: &hashes)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
