@@ -139,7 +139,12 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !inFlight && !pending.isEmpty && tickSubmit.read(self) { submit() }
+        // A pipelined batch runs at once: it prefetches its own keys, and its requests are
+        // still in cache from decoding (left for the tick's end behind other connections'
+        // batches, they are not: pipelined SET at -P 16 ran about 10% slower that way).
+        if !inFlight && !pending.isEmpty && (pending.count > SessionHandler.inlineBatchLimit || tickSubmit.read(self)) {
+            submit()
+        }
         context.fireChannelReadComplete()
     }
 
