@@ -49,6 +49,7 @@ public final class MnemoServer: @unchecked Sendable {
     private var held: [ObjectIdentifier: HeldReplies] = [:]
     /// When each I/O loop flushes its replies (see `TickFlush`).
     private var flushes: [ObjectIdentifier: TickFlush] = [:]
+    /// When each I/O loop runs the requests it reads (see `TickSubmit`).
     private var submits: [ObjectIdentifier: TickSubmit] = [:]
     private var listeners: [Channel] = []
     private let connectionCount = NIOLockedValueBox(0)
@@ -135,8 +136,8 @@ public final class MnemoServer: @unchecked Sendable {
         for loop in ioGroup.makeIterator() {
             held[ObjectIdentifier(loop)] = HeldReplies(loop: loop)
             flushes[ObjectIdentifier(loop)] = TickFlush(loop: loop)
+            submits[ObjectIdentifier(loop)] = TickSubmit(loop: loop, engine: engine, engineMutex: engineMutex)
         }
-        for loop in ioGroup.makeIterator() { submits[ObjectIdentifier(loop)] = TickSubmit(loop: loop, engine: engine, engineMutex: engineMutex) }
         shutdownPromise = engineLoop.makePromise()
         var rid = ""
         var rng = SystemRandomNumberGenerator()

@@ -82,7 +82,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
     /// How many bytes of the segment's last partial block `staged` holds; -1 when it must be
     /// read back from the file first (a new segment, or after a buffered write).
     private var stagedTail = -1
-    /// Whether this log writes with direct I/O (for tests and INFO).
+    /// Whether this log writes with direct I/O (for tests).
     public var writesDirectly: Bool { directFD >= 0 }
 
     /// Opens the log for appending after `last` (recovery has already read it).
@@ -194,16 +194,7 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         let padded = (total + block - 1) / block * block
         // Overwriting space that exists (and is synced, see `preallocate`) changes no metadata.
         guard preallocate(upTo: blockStart + Int64(padded)) else { return false }
-        if stagedCapacity < padded {
-            var grown: UnsafeMutableRawPointer?
-            guard posix_memalign(&grown, block, padded) == 0, let grown else { errno = ENOMEM; return false }
-            if let staged {
-                if stagedTail > 0 { grown.copyMemory(from: staged, byteCount: stagedTail) }
-                free(staged)
-            }
-            staged = grown
-            stagedCapacity = padded
-        }
+        guard stagedCapacity >= padded || resizeStaged(padded) else { errno = ENOMEM; return false }
         let buffer = staged!
         if stagedTail != tail {
             // The block as the file has it (a reopened segment, or after a buffered write).
@@ -229,16 +220,22 @@ public final class SegmentedLog: EffectLog, @unchecked Sendable {
         let keep = total % block
         if keep > 0 && total > keep { buffer.copyMemory(from: buffer.advanced(by: total - keep), byteCount: keep) }
         stagedTail = keep
-        if stagedCapacity > 4 << 20 {
-            // Let a huge batch's buffer go (a big value); keep an ordinary one.
-            var small: UnsafeMutableRawPointer?
-            if posix_memalign(&small, block, 64 << 10) == 0, let small {
-                if keep > 0 { small.copyMemory(from: buffer, byteCount: keep) }
-                free(buffer)
-                staged = small
-                stagedCapacity = 64 << 10
-            }
+        // Let a huge batch's buffer go (a big value); keep an ordinary one.
+        if stagedCapacity > 4 << 20 { _ = resizeStaged(64 << 10) }
+        return true
+    }
+
+    /// Moves `staged` to block-aligned memory of `capacity` bytes, keeping the partial block it
+    /// holds. False (and `staged` unchanged) if the memory cannot be had.
+    private func resizeStaged(_ capacity: Int) -> Bool {
+        var moved: UnsafeMutableRawPointer?
+        guard posix_memalign(&moved, SegmentedLog.directBlock, capacity) == 0, let moved else { return false }
+        if let staged {
+            if stagedTail > 0 { moved.copyMemory(from: staged, byteCount: stagedTail) }
+            free(staged)
         }
+        staged = moved
+        stagedCapacity = capacity
         return true
     }
 

@@ -163,18 +163,19 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     /// The hashes of this connection's first pending requests' keys (see `MnemoServer.keyHashes`);
     /// none for a lone script call (its arguments are mostly not keys). Holding the engine.
     func appendKeyHashes(to hashes: inout [UInt64]) {
-        // One request of a few arguments, the common case: its key's hash, directly. A script
-        // call is recognised by its name's first letter before any lookup of the name.
-        if pending.count == 1, case .command(let argv) = pending[0], argv.count < 5 {
-            guard argv.count > 1 else { return }
+        if pending.count == 1 {
+            guard case .command(let argv) = pending[0], argv.count > 1 else { return }
+            // Only a name that starts as a script call's does (EVAL…, FCALL…) is looked up.
             let letter = (argv[0].first ?? 0) | 0x20
             if (letter == UInt8(ascii: "e") || letter == UInt8(ascii: "f")) && server.isScriptCall(pending[0], &commandNames) {
                 return
             }
-            hashes.append(Database.hash(argv[1]))
-            return
+            // One request of a few arguments, the common case: its key's hash, directly.
+            if argv.count < 5 {
+                hashes.append(Database.hash(argv[1]))
+                return
+            }
         }
-        if pending.count == 1 && server.isScriptCall(pending[0], &commandNames) { return }
         MnemoServer.keyHashes(of: pending.prefix(4), into: &hashes)
     }
 

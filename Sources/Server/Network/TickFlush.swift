@@ -17,29 +17,56 @@ final class TickFlush {
     }
 
     static let quietWrites = 2
-    /// Loop-only.
-    private var current = 0
-    private var previous = 0
-    private var due: [any Writer] = []
-    private let tickEnd: CoalescedTask
+    private let deferral: TickDeferral<any Writer>
 
-    init(loop: EventLoop) { tickEnd = CoalescedTask(loop: loop) }
+    init(loop: EventLoop) {
+        deferral = TickDeferral(loop: loop, quiet: Self.quietWrites) { writers in
+            for w in writers { w.flushWritten() }
+        }
+    }
 
     /// On the loop: `writer` wrote a reply. True if it is to flush it now; otherwise its
     /// `flushWritten` is called at the end of the tick.
-    func wrote(_ writer: any Writer) -> Bool {
-        if current == 0 {
-            tickEnd.schedule {
-                self.previous = self.current
-                self.current = 0
-                let writers = self.due
-                self.due.removeAll(keepingCapacity: true)
-                for w in writers { w.flushWritten() }
-            }
-        }
+    func wrote(_ writer: any Writer) -> Bool { deferral.add(writer) }
+}
+
+/// What `TickFlush` and `TickSubmit` share: in a busy tick (more than `quiet` items in the
+/// loop's last tick with any) an item waits for the end of the tick, when all of them are
+/// handed to `atTickEnd` together (NIO runs queued tasks after the tick's I/O); in a quiet
+/// tick each item is handled at once by its caller.
+final class TickDeferral<Item> {
+    private let quiet: Int
+    private let tickEnd: CoalescedTask
+    private let atTickEnd: ([Item]) -> Void
+    /// Loop-only.
+    private var current = 0
+    private var previous = 0
+    private var due: [Item] = []
+
+    init(loop: EventLoop, quiet: Int, atTickEnd: @escaping ([Item]) -> Void) {
+        self.quiet = quiet
+        self.atTickEnd = atTickEnd
+        tickEnd = CoalescedTask(loop: loop)
+    }
+
+    /// On the loop: true if the caller is to handle `item` now; otherwise it is kept for the
+    /// end of the tick.
+    func add(_ item: Item) -> Bool {
+        if current == 0 { tickEnd.schedule { self.endTick() } }
         current += 1
-        if previous <= Self.quietWrites { return true }
-        due.append(writer)
+        if previous <= quiet { return true }
+        due.append(item)
         return false
+    }
+
+    private func endTick() {
+        previous = current
+        current = 0
+        if due.isEmpty { return }
+        var items: [Item] = []
+        swap(&items, &due)
+        atTickEnd(items)
+        items.removeAll(keepingCapacity: true)
+        if due.isEmpty { due = items }  // the array's capacity serves the next tick
     }
 }

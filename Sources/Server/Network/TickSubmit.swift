@@ -13,40 +13,23 @@ final class TickSubmit {
 
     private let engine: Engine
     private let engineMutex: EngineMutex
-    private let tickEnd: CoalescedTask
-    /// Loop-only.
-    private var current = 0
-    private var previous = 0
-    private var due: [SessionHandler] = []
+    private var deferral: TickDeferral<SessionHandler>!
+    /// Loop-only: the prefetch's scratch array.
     private var hashes: [UInt64] = []
 
     init(loop: EventLoop, engine: Engine, engineMutex: EngineMutex) {
         self.engine = engine
         self.engineMutex = engineMutex
-        tickEnd = CoalescedTask(loop: loop)
+        // Unowned: the deferral lives as long as this object, which owns it.
+        deferral = TickDeferral(loop: loop, quiet: Self.quietSubmits) { [unowned self] sessions in
+            if sessions.count > 1 { self.prefetch(sessions) }
+            for s in sessions { s.submitDue() }
+        }
     }
 
     /// On the loop: `session` read requests. True if it is to run them now; otherwise its
     /// `submitDue` is called at the end of the tick.
-    func read(_ session: SessionHandler) -> Bool {
-        if current == 0 { tickEnd.schedule { self.runDue() } }
-        current += 1
-        if previous <= Self.quietSubmits { return true }
-        due.append(session)
-        return false
-    }
-
-    private func runDue() {
-        previous = current
-        current = 0
-        if due.isEmpty { return }
-        var sessions: [SessionHandler] = []
-        swap(&sessions, &due)
-        if sessions.count > 1 { prefetch(sessions) }
-        for s in sessions { s.submitDue() }
-        sessions.removeAll(keepingCapacity: true)
-        if due.isEmpty { due = sessions }  // the array's capacity serves the next tick
-    }
+    func read(_ session: SessionHandler) -> Bool { deferral.add(session) }
 
     /// Prefetches the first keys of every connection's requests (in their databases), if the
     /// engine is free; if it is not, the requests go to the engine loop anyway.
