@@ -34,17 +34,16 @@ enum Sandbox {
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
     end
 
-    -- A globals table: reading an unknown name is an error, writing is refused.
+    -- A globals table: reading an unknown name is an error, writing is refused. A name that
+    -- exists is read through a table (`__index = storage`), which the VM follows itself: a
+    -- function there would be a Lua call for every global a script reads. Only a miss in
+    -- `storage` calls a function (its own metatable's), from the script's frame as before.
     local function strict(storage)
       local proxy = {}
       realOf[proxy] = storage
+      setmetatable(storage, {__index = function(_, k) missing(k) end})
       return setmetatable(proxy, {
-        __index = function(_, k)
-          local v = rawget(storage, k)
-          if v == nil then missing(k) end
-          return v
-        end,
-        __newindex = refuse, __metatable = false,
+        __index = storage, __newindex = refuse, __metatable = false,
         __pairs = function() return next, storage, nil end,
       })
     end
@@ -137,7 +136,7 @@ enum Sandbox {
       local loading = true
       local env = {}
       realOf[env] = storage
-      setmetatable(env, {
+      local meta = {
         __index = function(_, k)
           local v = rawget(loading and loadStorage or storage, k)
           if v == nil then missing(k) end
@@ -145,8 +144,10 @@ enum Sandbox {
         end,
         __newindex = refuse, __metatable = false,
         __pairs = function() return next, loading and loadStorage or storage, nil end,
-      })
-      return env, function() loading = false end
+      }
+      setmetatable(env, meta)
+      -- Loaded: its functions read globals as scripts do, through the table.
+      return env, function() loading = false; meta.__index = storage end
     end
 
     -- The message handler: Redis's error table with the script's source and line.
