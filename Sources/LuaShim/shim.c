@@ -1,9 +1,14 @@
 #include "LuaShim.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Debian's lua-cjson and lua-bitop (the same libraries Redis embeds). */
 int luaopen_cjson(lua_State *L);
@@ -76,6 +81,11 @@ int mnemo_pcall(lua_State *L, int nargs, int nresults, int msgh) {
     return rc;
 }
 
+/* The coroutine the run in progress executes in (see "the run watchdog"). */
+static lua_State *_Atomic run_state;
+/* A coroutine the script made yielded to suspend the run (see armed_coresume). */
+static int suspend_requested;
+
 static void count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     mnemo_heap *h = mnemo_heap_of(L);
@@ -86,9 +96,211 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     h->enforce = enforce;
     if (action == 1) {
         lua_sethook(L, count_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+        /* Raised in a coroutine the script made, the error ends at its resume: the run's own
+         * coroutine raises it again at its next instruction. */
+        lua_State *run = atomic_load(&run_state);
+        if (run && run != L) lua_sethook(run, count_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
         lua_error(L);
     }
-    if (action == 2 && lua_isyieldable(L)) lua_yield(L, 0);
+    /* Suspends the run: a coroutine the script made yields to its resume, which passes the
+     * request up (see armed_coresume). */
+    if (action == 2 && lua_isyieldable(L)) {
+        if (L != atomic_load(&run_state)) suspend_requested = 1;
+        lua_yield(L, 0);
+    }
+}
+
+/* ---------------------------------------------------------------- the run watchdog */
+
+/* While a count hook is installed, Lua 5.4 calls into its hook machinery on every instruction
+ * and every return (not only every `count` instructions, as 5.1 did): about a fifth of a short
+ * script's VM time. So a run starts without the hook, and a watchdog thread that sees the
+ * same run still going on two of its ticks (1 ms apart) sends the run's thread a signal whose
+ * handler installs it. Setting a hook from a signal handler is what Lua provides
+ * `lua_sethook` for (its own interpreter stops Ctrl-C that way), and the VM rechecks hooks
+ * at every jump and call, so a tight loop is caught too. From then on the hook fires every
+ * `hook_interval` instructions, as it did from the start before.
+ *
+ * Runs are serialized by the engine, so one slot describes the run in progress. `run_seq` is
+ * odd while a run is in progress and changes with every run; the watchdog parks on a
+ * condition variable after a second without runs. */
+static _Atomic unsigned long run_seq;
+static _Atomic unsigned long run_thread;
+static _Atomic int hook_interval = 100000;
+static _Atomic int watchdog_parked;
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_wake = PTHREAD_COND_INITIALIZER;
+static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
+#define WATCHDOG_SIGNAL SIGURG
+#define WATCHDOG_TICK_NS 1000000L
+#define WATCHDOG_IDLE_TICKS 1000
+
+static void arm_hook(lua_State *L) {
+    if (lua_gethook(L) == NULL) lua_sethook(L, count_hook, LUA_MASKCOUNT, atomic_load(&hook_interval));
+}
+
+static void watchdog_signal(int sig) {
+    (void)sig;
+    int saved = errno;
+    lua_State *co = atomic_load(&run_state);
+    if (co && (atomic_load(&run_seq) & 1) && pthread_equal((pthread_t)atomic_load(&run_thread), pthread_self()))
+        arm_hook(co);
+    errno = saved;
+}
+
+static void *watchdog_main(void *arg) {
+    (void)arg;
+    unsigned long last = atomic_load(&run_seq), armed = 0;
+    int idle = 0;
+    for (;;) {
+        struct timespec tick = {0, WATCHDOG_TICK_NS};
+        nanosleep(&tick, NULL);
+        unsigned long seq = atomic_load(&run_seq);
+        if ((seq & 1) && seq == last && seq != armed) {
+            armed = seq;
+            pthread_kill((pthread_t)atomic_load(&run_thread), WATCHDOG_SIGNAL);
+        }
+        idle = seq == last && !(seq & 1) ? idle + 1 : 0;
+        last = seq;
+        if (idle < WATCHDOG_IDLE_TICKS) continue;
+        /* Parked until a run begins: it sees `watchdog_parked` after its own change of
+         * `run_seq`, or we see that change here (both sequentially consistent). */
+        pthread_mutex_lock(&watchdog_lock);
+        atomic_store(&watchdog_parked, 1);
+        while (atomic_load(&run_seq) == last) pthread_cond_wait(&watchdog_wake, &watchdog_lock);
+        atomic_store(&watchdog_parked, 0);
+        pthread_mutex_unlock(&watchdog_lock);
+        idle = 0;
+    }
+    return NULL;
+}
+
+static void watchdog_start(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watchdog_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(WATCHDOG_SIGNAL, &sa, NULL);
+    /* The watchdog takes no signals meant for the process. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    if (pthread_create(&t, NULL, watchdog_main, NULL) == 0) pthread_detach(t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void mnemo_run_begin(lua_State *co, int interval) {
+    pthread_once(&watchdog_once, watchdog_start);
+    atomic_store(&hook_interval, interval);
+    suspend_requested = 0;
+    atomic_store(&run_state, co);
+    atomic_store(&run_thread, (unsigned long)pthread_self());
+    unsigned long seq = atomic_load(&run_seq);
+    atomic_store(&run_seq, (seq | 1) + 2); /* odd: in progress (a continued run counts as new) */
+    if (atomic_load(&watchdog_parked)) {
+        pthread_mutex_lock(&watchdog_lock);
+        pthread_cond_signal(&watchdog_wake);
+        pthread_mutex_unlock(&watchdog_lock);
+    }
+}
+
+void mnemo_run_end(lua_State *co) {
+    atomic_store(&run_state, NULL); /* a signal arriving from here on leaves co alone */
+    atomic_store(&run_seq, atomic_load(&run_seq) + 1);
+    lua_sethook(co, NULL, 0, 0);
+}
+
+/* The coroutine library's create, resume and wrap for scripts, with what the run needs:
+ * - a coroutine a script makes has the hook from its start (one made before the watchdog
+ *   armed the run would otherwise have none, and a run resuming it forever could not be
+ *   stopped);
+ * - a run past its inline budget is suspended even while it is inside a coroutine it
+ *   resumed: the hook yields that coroutine with `suspend_requested` set, and each resume
+ *   on the way up yields its own thread in turn, up to the run's, which `mnemo_resume` sees
+ *   suspended; continued, each resumes the one below where it stopped.
+ * Otherwise they behave as Lua's own: the same results, errors and messages. */
+static int resume_step(lua_State *L, lua_State *co, int narg, int wrap);
+
+static int resume_continue(lua_State *L, int status, lua_KContext wrap) {
+    (void)status;
+    lua_State *co = wrap ? lua_tothread(L, lua_upvalueindex(1)) : lua_tothread(L, 1);
+    lua_settop(L, wrap ? 0 : 1);
+    return resume_step(L, co, 0, (int)wrap);
+}
+
+/* Resumes `co` with the `narg` values on top of L; returns what resume (wrap 0) or the
+ * wrapped function (wrap 1) returns. */
+static int resume_step(lua_State *L, lua_State *co, int narg, int wrap) {
+    int status, nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        status = LUA_ERRRUN;
+    } else {
+        lua_xmove(L, co, narg);
+        for (;;) {
+            status = lua_resume(co, L, narg, &nres);
+            if (status != LUA_YIELD || !suspend_requested) break;
+            if (lua_isyieldable(L)) {
+                if (L == atomic_load(&run_state)) suspend_requested = 0;
+                return lua_yieldk(L, 0, wrap, resume_continue);
+            }
+            suspend_requested = 0; /* cannot go up from here: the run goes on */
+            narg = 0;
+        }
+        if (status == LUA_OK || status == LUA_YIELD) {
+            if (!lua_checkstack(L, nres + 1)) {
+                lua_pop(co, nres);
+                lua_pushliteral(L, "too many results to resume");
+                status = LUA_ERRRUN;
+            } else {
+                if (!wrap) lua_pushboolean(L, 1);
+                lua_xmove(co, L, nres);
+                return wrap ? nres : nres + 1;
+            }
+        } else {
+            lua_xmove(co, L, 1);
+        }
+    }
+    if (!wrap) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    int costatus = lua_status(co);
+    if (costatus != LUA_OK && costatus != LUA_YIELD) lua_resetthread(co);
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int armed_cocreate(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *NL = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, NL, 1);
+    arm_hook(NL);
+    return 1;
+}
+
+static int armed_coresume(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co != NULL, 1, "coroutine");
+    return resume_step(L, co, lua_gettop(L) - 1, 0);
+}
+
+static int armed_wrap_call(lua_State *L) {
+    return resume_step(L, lua_tothread(L, lua_upvalueindex(1)), lua_gettop(L), 1);
+}
+
+static int armed_cowrap(lua_State *L) {
+    armed_cocreate(L);
+    lua_pushcclosure(L, armed_wrap_call, 1);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- suspendable runs */
@@ -140,13 +352,6 @@ int mnemo_continue(lua_State *L, lua_State *co) {
     return run_step(L, co, 0);
 }
 
-void mnemo_set_count_hook(lua_State *L, int count) {
-    if (count > 0) {
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, count);
-    } else {
-        lua_sethook(L, NULL, 0, 0);
-    }
-}
 
 int mnemo_load(lua_State *L, const char *buf, size_t len, const char *chunkname) {
     return luaL_loadbufferx(L, buf, len, chunkname, "t");
@@ -813,6 +1018,12 @@ void mnemo_open_libs(lua_State *L) {
     luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
     luaL_setfuncs(L, math_compat, 0);
     luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
+    lua_pushcfunction(L, armed_cocreate);
+    lua_setfield(L, -2, "create");
+    lua_pushcfunction(L, armed_coresume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, armed_cowrap);
+    lua_setfield(L, -2, "wrap");
     luaL_requiref(L, LUA_DBLIBNAME, luaopen_debug, 1);
     luaL_requiref(L, "cjson", luaopen_cjson, 1);
     luaL_requiref(L, "bit", luaopen_bit, 1);

@@ -33,7 +33,8 @@ final class LuaVM {
 
     static let chunkEval = "@user_script"
     static let chunkFunction = "@user_function"
-    /// Instructions between two checks of the time limit and the kill flag (as Redis).
+    /// Instructions between two checks of the time limit and the kill flag (as Redis), once a
+    /// run has lasted about a millisecond (see `mnemo_run_begin`).
     static let hookInterval: Int32 = 100_000
 
     init(kind: Kind, host: ScriptingEngine, heapLimit: Int) {
@@ -134,16 +135,19 @@ final class LuaVM {
         let fnIndex = lua_gettop(L) - nargs
         pushRegistry(.handler)
         lua_insert(L, fnIndex)
-        mnemo_set_count_hook(co, LuaVM.hookInterval)
+        mnemo_run_begin(co, LuaVM.hookInterval)
         return ended(mnemo_resume(L, co, nargs))
     }
 
-    /// Continues a call the hook suspended.
-    func continueCall() -> Int32 { ended(mnemo_continue(L, co)) }
+    /// Continues a call the hook suspended (on another thread: the watchdog follows it).
+    func continueCall() -> Int32 {
+        mnemo_run_begin(co, LuaVM.hookInterval)
+        return ended(mnemo_continue(L, co))
+    }
 
     private func ended(_ status: Int32) -> Int32 {
         if status == LUA_YIELD { return status }
-        mnemo_set_count_hook(co, 0)
+        mnemo_run_end(co)
         if status == LUA_ERRMEM { mnemo_gc_collect(L) }
         return status
     }

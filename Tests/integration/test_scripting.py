@@ -357,6 +357,63 @@ def test_busy_and_script_kill(mnemo_factory):
     assert admin.get("x") is None
 
 
+def test_coroutines_resume_yield_wrap_and_fail_as_in_lua(mnemo_factory):
+    """coroutine.create/resume/wrap are the shim's (armed with the time-limit hook, and able to
+    pass a run's suspension up): results, errors and messages as Lua's own."""
+    c = mnemo_factory().client(decode_responses=True)
+    assert c.eval("local f = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) "
+                  "return {f(1), f(5)}", 0) == [2, 10]
+    assert c.eval("local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b) error('x' .. c) end) "
+                  "local r = {coroutine.resume(co, 1, 2)} local s = {coroutine.resume(co, 'y')} "
+                  "local t = {coroutine.resume(co)} "
+                  "return {tostring(r[1]), r[2], tostring(s[1]), s[2], tostring(t[1]), t[2], coroutine.status(co)}",
+                  0) == ["true", 3, "false", "user_script:1: xy", "false", "cannot resume dead coroutine", "dead"]
+    assert c.eval("local co co = coroutine.create(function() return coroutine.resume(co) end) "
+                  "local ok, inner, err = coroutine.resume(co) return {tostring(ok), tostring(inner), err}",
+                  0) == ["true", "false", "cannot resume non-suspended coroutine"]
+    with pytest.raises(redis.ResponseError, match=r"user_script:1: user_script:1: boom script: "):
+        c.eval("return coroutine.wrap(function() error('boom') end)()", 0)
+    with pytest.raises(redis.ResponseError, match=r"^X y script: "):
+        c.eval("return coroutine.wrap(function() error({err='X y'}) end)()", 0)
+    with pytest.raises(redis.ResponseError, match=r"user_script:1: cannot resume dead coroutine"):
+        c.eval("local f = coroutine.wrap(function() return 1 end) f() return f()", 0)
+    with pytest.raises(redis.ResponseError, match=r"bad argument #1 to 'wrap' \(function expected, got no value\)"):
+        c.eval("return coroutine.wrap()", 0)
+    with pytest.raises(redis.ResponseError, match=r"bad argument #1 to 'resume' \(coroutine expected, got number\)"):
+        c.eval("return coroutine.resume(5)", 0)
+    # A run inside a coroutine past its inline budget is suspended and finished as a whole.
+    assert c.eval("local n = 0 return coroutine.wrap(function() for i = 1, 2e7 do n = n + 1 end return n end)()",
+                  0) == 20000000
+
+
+@pytest.mark.parametrize("spin", [
+    "local co = coroutine.create(function() " + SPIN + " end) coroutine.resume(co)",
+    "coroutine.wrap(function() " + SPIN + " end)()",
+    "local co = coroutine.create(function() while true do coroutine.yield() end end) while true do coroutine.resume(co) end",
+])
+def test_a_script_spinning_in_its_coroutines_is_stopped_too(mnemo_factory, spin):
+    """The time-limit hook is installed once a run has lasted about a millisecond (a watchdog's
+    signal): coroutines the script made before then must have it from their start, or a script
+    spinning inside one would hold the server forever."""
+    server = mnemo_factory()
+    admin = server.client(decode_responses=True)
+    admin.config_set("busy-reply-threshold", 100)
+    t, result = start_spin(server, spin, 0)
+    other = server.client(decode_responses=True)
+
+    def killed():
+        try:
+            return other.script_kill()
+        except redis.ResponseError as e:
+            assert str(e).startswith("NOTBUSY"), e
+            return False
+
+    wait_until(killed, timeout=10, message="SCRIPT KILL")
+    t.join(10)
+    assert "Script killed by user with SCRIPT KILL..." in str(result.get("error")), result
+    assert other.ping()
+
+
 def test_function_kill_and_stats_while_busy(mnemo_factory):
     server = mnemo_factory()
     admin = server.client(decode_responses=True)

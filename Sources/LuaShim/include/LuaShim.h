@@ -48,8 +48,12 @@ int mnemo_resume(lua_State *L, lua_State *co, int nargs);
 /* Continues a suspended run (see mnemo_resume). */
 int mnemo_continue(lua_State *L, lua_State *co);
 
-/* Installs (count > 0) or removes (count == 0) the instruction-count hook. */
-void mnemo_set_count_hook(lua_State *L, int count);
+/* A run in `co` begins on this thread. The instruction-count hook (every `interval`
+ * instructions) is installed only once the run has lasted about a millisecond, by a
+ * watchdog thread's signal: while installed it slows every Lua instruction. */
+void mnemo_run_begin(lua_State *co, int interval);
+/* The run ends (not when it is suspended): the hook is removed. */
+void mnemo_run_end(lua_State *co);
 
 /* Loads a text chunk (binary chunks are refused). */
 int mnemo_load(lua_State *L, const char *buf, size_t len, const char *chunkname);
