@@ -27,7 +27,11 @@ final class LuaVM {
     /// Lua keeps one copy of each string up to this long (LUAI_MAXSHORTLEN).
     static let cachedArgumentLength = 40
     /// The script or function being executed (nil between runs).
-    var run: ScriptRun?
+    var run: ScriptRun? {
+        didSet { runRef = run.map { .passUnretained($0) } }
+    }
+    /// `run` lent to redis.call without reference counting (`run` keeps it alive).
+    private(set) var runRef: Unmanaged<ScriptRun>?
     /// The library being loaded by FUNCTION LOAD (register_function adds to it).
     var loading: LibraryBuilder?
 

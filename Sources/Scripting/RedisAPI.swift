@@ -164,10 +164,10 @@ extension LuaVM {
             lua_pusherrortable(L, text)
             return raise ? -1 : 1
         }
-        guard let run else { return fail("ERR redis.call is not available here") }
+        guard let runRef else { return fail("ERR redis.call is not available here") }
         var error: RedisError?
         guard var argv = arguments(L, error: &error) else { return fail(error!.text) }
-        let reply = hostRef._withUnsafeGuaranteedRef { $0.execute(argv, run: run) }
+        let reply = hostRef._withUnsafeGuaranteedRef { host in runRef._withUnsafeGuaranteedRef { host.execute(argv, run: $0) } }
         if argv.capacity <= 32 {
             // Emptied one by one: `removeAll(keepingCapacity:)` destroys through the runtime's
             // generic value witnesses (about 800 instructions for a call's four arguments).
@@ -175,7 +175,7 @@ extension LuaVM {
             spareArguments = argv
         }
         if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
-        Conversion.push(L, reply, resp: run.resp)
+        Conversion.push(L, reply, resp: runRef._withUnsafeGuaranteedRef { $0.resp })
         return 1
     }
 

@@ -71,23 +71,17 @@ public final class ScriptingEngine {
 
     // MARK: running
 
-    /// redis.call: the Dispatcher's resolve and check gates, then the script rules from the flags.
+    /// redis.call: resolved, checked (gates, the script rules from the flags) and run by the Dispatcher.
     func execute(_ argv: [Bytes], run: ScriptRun) -> RESPValue {
-        var error: RedisError?
-        guard let spec = run.dispatcher.resolve(argv, error: &error) else {
-            if error!.message.hasPrefix("wrong number of arguments") {
-                return .error("ERR Wrong number of args calling Redis command from script")
-            }
-            return .error("ERR Unknown Redis command called from script")
-        }
-        if spec.flags.contains(.noscript) { return .error("ERR This Redis command is not allowed from script") }
-        if let rejected = run.dispatcher.runCheckGates(run.client, spec, argv) { return rejected }
-        if spec.flags.contains(.write) {
-            if run.noWrites { return .error("ERR Write commands are not allowed from read-only scripts.") }
-            busy.markWrote()
-        }
-        return run.dispatcher.run(spec, argv, client: run.client)
+        var wrote = false
+        let reply = run.dispatcher.runFromScript(argv, client: run.client, names: &commandNames,
+                                                 readOnly: run.noWrites, wrote: &wrote)
+        if wrote { busy.markWrote() }
+        return reply
     }
+
+    /// The commands redis.call names, lent without a lookup (see `ScriptCommandNames`).
+    private var commandNames = ScriptCommandNames()
 
     /// Runs the function on `vm`'s stack (below `nargs` arguments) as `name`; the stack is
     /// restored to `base` afterwards. If the hook suspends it (it ran past its budget inline on

@@ -152,3 +152,38 @@ public struct CommandNameCache {
         a.count == b.count && a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pa.baseAddress == $0.baseAddress } }
     }
 }
+
+/// The commands scripts call (redis.call), by the storage of their name array: a script names
+/// a few commands, each through the same array every time (its arguments are cached by Lua
+/// string), so the spec is found by comparing addresses, and lent (valid while the engine's
+/// table is unchanged). Holding each name keeps its storage, so an address cannot be reused.
+public struct ScriptCommandNames {
+    private static let size = 16
+    private var addresses = [UInt](repeating: 0, count: size)
+    private var names = [Bytes](repeating: [], count: size)
+    private var boxes = [Unmanaged<CommandSpec.Storage>?](repeating: nil, count: size)
+    private var next = 0
+    private var generation = -1
+
+    public init() {}
+
+    mutating func lend(_ name: Bytes, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
+        if generation != engine.tableGeneration {
+            self = ScriptCommandNames()
+            generation = engine.tableGeneration
+        }
+        let address = name.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        if !name.isEmpty {
+            for i in 0..<Self.size where addresses[i] == address { return boxes[i] }
+        }
+        guard let spec = engine.table.lookup(name) else { return nil }
+        let box = Unmanaged.passUnretained(spec.storage)
+        if !name.isEmpty {
+            addresses[next] = address
+            names[next] = name
+            boxes[next] = box
+            next = (next + 1) % Self.size
+        }
+        return box
+    }
+}

@@ -93,6 +93,45 @@ public final class Dispatcher {
         return spec
     }
 
+    /// A call from a script (redis.call): the command comes from `names` (the scripting
+    /// engine's cache, lent without a lookup or reference counting); it is refused if flagged
+    /// noscript, or a write in a read-only script (`readOnly`), and checked by the gates before
+    /// MULTI queueing, then run. `wrote` is set when a write command is let through.
+    public func runFromScript(_ argv: [Bytes], client: Client, names: inout ScriptCommandNames,
+                              readOnly: Bool, wrote: inout Bool) -> RESPValue {
+        guard let name = argv.first, let box = names.lend(name, in: engine) else {
+            return .error("ERR Unknown Redis command called from script")
+        }
+        return box._withUnsafeGuaranteedRef { storage in
+            let found = CommandSpec(storage: storage)
+            if storage.subcommands.isEmpty {
+                let argc = argv.count, arity = storage.arity
+                if (arity > 0 && argc != arity) || argc < -arity {
+                    return .error("ERR Wrong number of args calling Redis command from script")
+                }
+                return runScriptCall(found, argv, client, readOnly, &wrote)
+            }
+            var error: RedisError?
+            guard let spec = resolveSpec(argv, found, &error) else {
+                return .error(error!.message.hasPrefix("wrong number of arguments")
+                    ? "ERR Wrong number of args calling Redis command from script"
+                    : "ERR Unknown Redis command called from script")
+            }
+            return runScriptCall(spec, argv, client, readOnly, &wrote)
+        }
+    }
+
+    @inline(__always) private func runScriptCall(_ spec: CommandSpec, _ argv: [Bytes], _ client: Client,
+                                                 _ readOnly: Bool, _ wrote: inout Bool) -> RESPValue {
+        if spec.flags.contains(.noscript) { return .error("ERR This Redis command is not allowed from script") }
+        if let rejected = runCheckGates(client, spec, argv) { return rejected }
+        if spec.flags.contains(.write) {
+            if readOnly { return .error("ERR Write commands are not allowed from read-only scripts.") }
+            wrote = true
+        }
+        return run(spec, argv, client: client)
+    }
+
     static func clip(_ b: Bytes) -> String { String(decoding: b.prefix(128), as: UTF8.self) }
 
     static func unknownCommand(_ argv: [Bytes]) -> RedisError {
