@@ -23,7 +23,7 @@ final class LuaVM {
     var spareArguments: [Bytes] = []
     /// Recent short arguments of redis.call by the address of their Lua string (see `cachedArgument`).
     var argumentCache = [(address: UnsafeRawPointer?, bytes: Bytes)](repeating: (nil, []), count: LuaVM.argumentCacheSize)
-    static let argumentCacheSize = 64
+    static let argumentCacheSize = 256  // slots chosen by the top 8 bits of a multiplicative hash
     /// Lua keeps one copy of each string up to this long (LUAI_MAXSHORTLEN).
     static let cachedArgumentLength = 40
     /// The script or function being executed (nil between runs).

@@ -147,7 +147,7 @@ extension LuaVM {
     /// constant words and keys, and a reused array costs no allocation and no free. An entry is
     /// used only if its bytes still match: Lua may free a string and reuse its address.
     @inline(__always) private func cachedArgument(_ p: UnsafeRawPointer, _ len: Int) -> Bytes {
-        let slot = Int(truncatingIfNeeded: UInt(bitPattern: p) >> 4) & (LuaVM.argumentCacheSize - 1)
+        let slot = Int(truncatingIfNeeded: (UInt(bitPattern: p) &* 0x9E37_79B9_7F4A_7C15) >> 56)
         if argumentCache[slot].address == p {
             let cached = argumentCache[slot].bytes
             if cached.count == len && (len == 0 || cached.withUnsafeBytes { memcmp($0.baseAddress!, p, len) == 0 }) {
@@ -167,7 +167,11 @@ extension LuaVM {
         guard let runRef else { return fail("ERR redis.call is not available here") }
         var error: RedisError?
         guard var argv = arguments(L, error: &error) else { return fail(error!.text) }
-        let reply = hostRef._withUnsafeGuaranteedRef { host in runRef._withUnsafeGuaranteedRef { host.execute(argv, run: $0) } }
+        // Lua keeps one copy of a short string: the name's address identifies a call site's command.
+        let nameKey = lua_type(L, 1) == LUA_TSTRING ? UInt(bitPattern: lua_tolstring(L, 1, nil)) : 0
+        let reply = hostRef._withUnsafeGuaranteedRef { host in
+            runRef._withUnsafeGuaranteedRef { host.execute(argv, nameKey: nameKey, run: $0) }
+        }
         if argv.capacity <= 32 {
             // Emptied one by one: `removeAll(keepingCapacity:)` destroys through the runtime's
             // generic value witnesses (about 800 instructions for a call's four arguments).

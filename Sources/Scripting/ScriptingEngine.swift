@@ -72,9 +72,10 @@ public final class ScriptingEngine {
     // MARK: running
 
     /// redis.call: resolved, checked (gates, the script rules from the flags) and run by the Dispatcher.
-    func execute(_ argv: [Bytes], run: ScriptRun) -> RESPValue {
+    /// `nameKey`: the address of the Lua string that named the command (0 if none).
+    func execute(_ argv: [Bytes], nameKey: UInt, run: ScriptRun) -> RESPValue {
         var wrote = false
-        let reply = run.dispatcher.runFromScript(argv, client: run.client, names: &commandNames,
+        let reply = run.dispatcher.runFromScript(argv, nameKey: nameKey, client: run.client, names: &commandNames,
                                                  readOnly: run.noWrites, wrote: &wrote)
         if wrote { busy.markWrote() }
         return reply

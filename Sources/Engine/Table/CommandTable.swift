@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// The one command table: every command, looked up by lowercase name.
 public struct CommandTable: @unchecked Sendable, CoWFields {
     /// Every command looks a name up, through a copy of the table (the engine's property):
@@ -153,36 +159,57 @@ public struct CommandNameCache {
     }
 }
 
-/// The commands scripts call (redis.call), by the storage of their name array: a script names
-/// a few commands, each through the same array every time (its arguments are cached by Lua
-/// string), so the spec is found by comparing addresses, and lent (valid while the engine's
-/// table is unchanged). Holding each name keeps its storage, so an address cannot be reused.
+/// The commands scripts call (redis.call), by a key the caller gives for the name (the address
+/// of the script's Lua string: a script names a few commands, each through the same constant
+/// every time). The spec is found in one of two slots, its name compared (a key may come back
+/// for another name), and lent: valid while the engine's table is unchanged.
 public struct ScriptCommandNames {
-    private static let size = 16
-    private var addresses = [UInt](repeating: 0, count: size)
-    private var names = [Bytes](repeating: [], count: size)
+    private static let size = 32
+    // Parallel arrays: a hit reads a key, a name and a box, and copies nothing.
+    private var keys = [UInt](repeating: 0, count: size)
     private var boxes = [Unmanaged<CommandSpec.Storage>?](repeating: nil, count: size)
-    private var next = 0
+    private var names = [Bytes](repeating: [], count: size)
     private var generation = -1
 
     public init() {}
 
-    mutating func lend(_ name: Bytes, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
+    @inline(__always) private static func home(_ key: UInt) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 59)
+    }
+
+    /// The spec of argv's command (argv[0]), nil if unknown.
+    mutating func lend(_ argv: [Bytes], key: UInt, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
+        guard !argv.isEmpty else { return nil }
+        let h = Self.home(key), h2 = (h + 1) & (Self.size - 1)
+        if generation == engine.tableGeneration && key != 0 {
+            let found = keys.withUnsafeBufferPointer { k in k[h] == key ? h : k[h2] == key ? h2 : -1 }
+            if found >= 0 && names.withUnsafeBufferPointer({ n in argv.withUnsafeBufferPointer { Self.same(n[found], $0[0]) } }) {
+                return boxes.withUnsafeBufferPointer { $0[found] }
+            }
+        }
+        return miss(argv[0], key: key, in: engine)
+    }
+
+    @inline(__always) private static func same(_ a: Bytes, _ b: Bytes) -> Bool {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in pa.count == pb.count && (pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0) }
+        }
+    }
+
+    private mutating func miss(_ name: Bytes, key: UInt, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
+        let h = Self.home(key), h2 = (h + 1) & (Self.size - 1)
         if generation != engine.tableGeneration {
             self = ScriptCommandNames()
             generation = engine.tableGeneration
         }
-        let address = name.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        if !name.isEmpty {
-            for i in 0..<Self.size where addresses[i] == address { return boxes[i] }
-        }
         guard let spec = engine.table.lookup(name) else { return nil }
         let box = Unmanaged.passUnretained(spec.storage)
-        if !name.isEmpty {
-            addresses[next] = address
-            names[next] = name
-            boxes[next] = box
-            next = (next + 1) % Self.size
+        if key != 0 {
+            // The home slot unless taken, then the next; a third name there evicts the home's.
+            let i = boxes[h] == nil || boxes[h2] != nil ? h : h2
+            keys[i] = key
+            boxes[i] = box
+            names[i] = name
         }
         return box
     }

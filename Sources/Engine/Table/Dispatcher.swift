@@ -94,12 +94,13 @@ public final class Dispatcher {
     }
 
     /// A call from a script (redis.call): the command comes from `names` (the scripting
-    /// engine's cache, lent without a lookup or reference counting); it is refused if flagged
-    /// noscript, or a write in a read-only script (`readOnly`), and checked by the gates before
-    /// MULTI queueing, then run. `wrote` is set when a write command is let through.
-    public func runFromScript(_ argv: [Bytes], client: Client, names: inout ScriptCommandNames,
+    /// engine's cache, lent without a lookup or reference counting, found by `nameKey`: see
+    /// `ScriptCommandNames`); it is refused if flagged noscript, or a write in a read-only
+    /// script (`readOnly`), and checked by the gates before MULTI queueing, then run. `wrote`
+    /// is set when a write command is let through.
+    public func runFromScript(_ argv: [Bytes], nameKey: UInt, client: Client, names: inout ScriptCommandNames,
                               readOnly: Bool, wrote: inout Bool) -> RESPValue {
-        guard let name = argv.first, let box = names.lend(name, in: engine) else {
+        guard let box = names.lend(argv, key: nameKey, in: engine) else {
             return .error("ERR Unknown Redis command called from script")
         }
         return box._withUnsafeGuaranteedRef { storage in
