@@ -23,6 +23,8 @@ final class LuaVM {
     var spareArguments: [Bytes] = []
     /// Recent short arguments of redis.call by the address of their Lua string (see `cachedArgument`).
     var argumentCache = [(address: UnsafeRawPointer?, bytes: Bytes)](repeating: (nil, []), count: LuaVM.argumentCacheSize)
+    /// Recent integer arguments of redis.call and their text (see `integerArgument`).
+    var integerCache = [(value: Int64, bytes: Bytes)](repeating: (0, []), count: 16)
     static let argumentCacheSize = 256  // slots chosen by the top 8 bits of a multiplicative hash
     /// Lua keeps one copy of each string up to this long (LUAI_MAXSHORTLEN).
     static let cachedArgumentLength = 40

@@ -130,7 +130,7 @@ extension LuaVM {
                 argv.append(len <= LuaVM.cachedArgumentLength ? cachedArgument(p, len) : Bytes(UnsafeRawBufferPointer(start: p, count: len)))
             case LUA_TNUMBER:
                 if lua_isinteger(L, i) != 0 {
-                    argv.append(RESPEncoder.integerBytes(Int64(lua_tointeger(L, i))))
+                    argv.append(integerArgument(Int64(lua_tointeger(L, i))))
                 } else {
                     argv.append(RESPEncoder.formatDoubleBytes(lua_tonumber(L, i)))
                 }
@@ -156,6 +156,16 @@ extension LuaVM {
         }
         let bytes = Bytes(UnsafeRawBufferPointer(start: p, count: len))
         argumentCache[slot] = (p, bytes)
+        return bytes
+    }
+
+    /// An integer argument's text, reused if the same number was an argument recently (a
+    /// script passes the same score or increment to several calls).
+    @inline(__always) private func integerArgument(_ v: Int64) -> Bytes {
+        let slot = Int(truncatingIfNeeded: (UInt64(bitPattern: v) &* 0x9E37_79B9_7F4A_7C15) >> 60)
+        if integerCache[slot].value == v && !integerCache[slot].bytes.isEmpty { return integerCache[slot].bytes }
+        let bytes = RESPEncoder.integerBytes(v)
+        integerCache[slot] = (v, bytes)
         return bytes
     }
 

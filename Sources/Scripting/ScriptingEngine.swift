@@ -9,7 +9,9 @@ final class ScriptRun {
     let dispatcher: Dispatcher
     let client: Client
     var resp: RESPVersion = .resp2
-    let noWrites: Bool
+    var noWrites: Bool
+    /// Between the start and the end of a run (a run is reused by the next one: see `runProtected`).
+    var inUse = false
 
     init(engine: Engine, dispatcher: Dispatcher, client: Client, noWrites: Bool) {
         self.engine = engine
@@ -95,7 +97,17 @@ public final class ScriptingEngine {
         client.authenticated = ctx.client.authenticated
         client.resp = .resp2
         client.multi = nil
-        let run = ScriptRun(engine: ctx.engine, dispatcher: ctx.dispatcher, client: client, noWrites: noWrites)
+        // One run object serves run after run (a fresh one if it is somehow still in use).
+        let run: ScriptRun
+        if let spare = spareRun, !spare.inUse, spare.engine === ctx.engine, spare.dispatcher === ctx.dispatcher {
+            run = spare
+            run.noWrites = noWrites
+            run.resp = .resp2
+        } else {
+            run = ScriptRun(engine: ctx.engine, dispatcher: ctx.dispatcher, client: client, noWrites: noWrites)
+            if spareRun?.inUse != true { spareRun = run }
+        }
+        run.inUse = true
         vm.run = run
         vm.heapLimit = heapLimit
         busy.begin(name: name, command: ctx.argv, isFunction: isFunction, thresholdMs: busyThresholdMs)
@@ -120,6 +132,8 @@ public final class ScriptingEngine {
         let version: RESPVersion?
     }
 
+    private var spareRun: ScriptRun?
+
     /// The run suspended on an I/O loop, until the engine loop finishes it.
     private var suspended: RunEnding?
 
@@ -135,6 +149,7 @@ public final class ScriptingEngine {
         let (_, shutdown) = busy.end()
         let vm = ending.vm
         vm.run = nil
+        ending.run.inUse = false
         vm.heapLimit = 0
         let L = vm.L
         let reply: RESPValue
@@ -178,8 +193,9 @@ public final class ScriptingEngine {
         lua_createtable(L, Int32(clamping: items.count), 0)
         // Borrowed through the buffer: no retain and release per element.
         items.withUnsafeBufferPointer { list in
+            guard let base = list.baseAddress else { return }
             for i in list.indices {
-                list[i].withUnsafeBytes { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+                (base + i).pointee.withUnsafeBytes { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
                 lua_rawseti(L, -2, lua_Integer(i + 1))
             }
         }
