@@ -186,7 +186,7 @@ extension LuaVM {
             // Emptied one by one: `removeAll(keepingCapacity:)` destroys through the runtime's
             // generic value witnesses (about 800 instructions for a call's four arguments).
             while argv.popLast() != nil {}
-            spareArguments = argv
+            swap(&argv, &spareArguments)  // a move: an assignment would retain one and release the other
         }
         if case .error(let text) = reply { return fail(Conversion.trimCRLF(text)) }
         Conversion.push(L, reply, resp: runRef._withUnsafeGuaranteedRef { $0.resp })

@@ -64,6 +64,11 @@ extension Value {
 @usableFromInline final class CoWBox<Fields> {
     @usableFromInline var value: Fields
     @usableFromInline init(_ value: Fields) { self.value = value }
+
+    /// Where `value` lies: a final class's stored property stays put while the box lives.
+    @inlinable var valueAddress: UnsafePointer<Fields> {
+        UnsafePointer(withUnsafeMutablePointer(to: &value) { $0 })
+    }
 }
 
 /// A value type whose fields live in a `CoWBox`: `fields` reads them in place and copies the
@@ -75,7 +80,9 @@ extension Value {
 
 extension CoWFields {
     @inlinable var fields: Fields {
-        _read { yield box.value }
+        // Read through the address: a read of the box's property (`_read { yield box.value }`)
+        // copies the fields, a retain and a release of each array in them, for every lookup.
+        unsafeAddress { box.valueAddress }
         _modify {
             if !isKnownUniquelyReferenced(&box) { box = CoWBox(box.value) }
             yield &box.value
