@@ -168,6 +168,9 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
             // Only a name that starts as a script call's does (EVAL…, FCALL…) is looked up.
             let letter = (argv[0].first ?? 0) | 0x20
             if (letter == UInt8(ascii: "e") || letter == UInt8(ascii: "f")) && server.isScriptCall(pending[0], &commandNames) {
+                // Its declared keys (`name|sha numkeys key…`), the first few: those it reads.
+                guard argv.count > 3, let n = Numbers.parseInt(argv[2]), n > 0 else { return }
+                for i in 3..<min(argv.count, 3 + Int(min(n, 8))) { hashes.append(Database.hash(argv[i])) }
                 return
             }
             // One request of a few arguments, the common case: its key's hash, directly.
