@@ -191,11 +191,13 @@ public final class ScriptingEngine {
 
     private static func pushList(_ L: LuaState, _ items: ArraySlice<Bytes>) {
         lua_createtable(L, Int32(clamping: items.count), 0)
-        // Borrowed through the buffer: no retain and release per element.
+        // Each element's bytes read where they lie: `withUnsafeBytes` on an element retains
+        // and releases it.
         items.withUnsafeBufferPointer { list in
             guard let base = list.baseAddress else { return }
             for i in list.indices {
-                (base + i).pointee.withUnsafeBytes { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+                let bytes = (base + i).pointee._baseAddressIfContiguous
+                _ = lua_pushlstring(L, UnsafeRawPointer(bytes)?.assumingMemoryBound(to: CChar.self), (base + i).pointee.count)
                 lua_rawseti(L, -2, lua_Integer(i + 1))
             }
         }
