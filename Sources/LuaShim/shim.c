@@ -27,7 +27,7 @@ static void *mnemo_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     /* Shrinking must never fail; growing fails once the budget is spent (Lua then collects
      * garbage and retries before raising "not enough memory"). */
     if (h->enforce && h->limit && nsize > old && h->used - old + nsize > h->limit) return NULL;
-    void *p = realloc(ptr, nsize);
+    void *p = ptr ? realloc(ptr, nsize) : malloc(nsize); /* most are new blocks: malloc's path is shorter */
     if (p) h->used = h->used - old + nsize;
     return p;
 }
