@@ -254,26 +254,27 @@ public enum KeyHash {
         return r.high ^ r.low
     }
 
-    @inlinable public static func hash(_ key: Bytes) -> UInt64 {
-        key.withUnsafeBytes { p -> UInt64 in
-            let n = p.count
-            var h = seed ^ mix(UInt64(n) ^ p0, p1)
-            var i = 0
-            while i + 8 <= n {
-                h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self), p1)
-                i += 8
-            }
-            if i < n {
-                var tail: UInt64 = 0
-                var shift: UInt64 = 0
-                while i < n {
-                    tail |= UInt64(p[i]) << shift
-                    shift += 8
-                    i += 1
-                }
-                h = mix(h ^ tail, p2)
-            }
-            return mix(h ^ p0, p2 ^ seed)
+    @inlinable public static func hash(_ key: Bytes) -> UInt64 { key.withUnsafeBytes { hash(bytes: $0) } }
+
+    /// The hash of bytes that are not (or need not be borrowed as) an array.
+    @inlinable public static func hash(bytes p: UnsafeRawBufferPointer) -> UInt64 {
+        let n = p.count
+        var h = seed ^ mix(UInt64(n) ^ p0, p1)
+        var i = 0
+        while i + 8 <= n {
+            h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self), p1)
+            i += 8
         }
+        if i < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(p[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = mix(h ^ tail, p2)
+        }
+        return mix(h ^ p0, p2 ^ seed)
     }
 }

@@ -31,6 +31,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     private var inFlight = false
     private var closing = false
     private var context: ChannelHandlerContext?
+    /// The channel's allocator, kept: reading it from the channel costs a retain and a release.
+    private var allocator = ByteBufferAllocator()
     private var readPaused = false
     /// The protocol a HELLO answered on this thread during a busy script switched to (I/O loop only).
     var protocolWhileBusy: RESPVersion?
@@ -71,6 +73,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         server.openSessions.withLockedValue { $0[ObjectIdentifier(self)] = self }
         let local = context.channel.localAddress.map(SessionHandler.describe) ?? ""
         var remote = context.channel.remoteAddress.map(SessionHandler.describe) ?? ""
@@ -170,7 +173,14 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
             if (letter == UInt8(ascii: "e") || letter == UInt8(ascii: "f")) && server.isScriptCall(pending[0], &commandNames) {
                 // Its declared keys (`name|sha numkeys key…`), the first few: those it reads.
                 guard argv.count > 3, let n = Numbers.parseInt(argv[2]), n > 0 else { return }
-                for i in 3..<min(argv.count, 3 + Int(min(n, 8))) { hashes.append(Database.hash(argv[i])) }
+                // Each key's bytes read where they lie (a copy of the element retains it).
+                argv.withUnsafeBufferPointer { b in
+                    for i in 3..<min(b.count, 3 + Int(min(n, 8))) {
+                        let key = b.baseAddress! + i
+                        hashes.append(KeyHash.hash(bytes: UnsafeRawBufferPointer(start: key.pointee._baseAddressIfContiguous,
+                                                                                count: key.pointee.count)))
+                    }
+                }
                 return
             }
             // One request of a few arguments, the common case: its key's hash, directly.
@@ -203,7 +213,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     private func submit() {
         guard !inFlight, !pending.isEmpty, let context else { return }
         // A script is busy on the engine: this thread answers (BUSY, SCRIPT KILL…) at once.
-        if let busy = server.repliesWhileScriptBusy(pending, session: self, allocator: context.channel.allocator) {
+        if let busy = server.repliesWhileScriptBusy(pending, session: self, allocator: allocator) {
             pending.removeAll()
             context.writeAndFlush(wrapOutboundOut(busy.output), promise: nil)
             if busy.close {
@@ -213,9 +223,8 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
             return
         }
         inFlight = true
-        let channel = context.channel
         let long = pending.count > SessionHandler.inlineBatchLimit
-        if (!long || fanOutPerCommand < SessionHandler.hopFanOut) && runInline(channel) { return }
+        if (!long || fanOutPerCommand < SessionHandler.hopFanOut) && runInline() { return }
         pending.reserveCapacity(16)
         // The keys' hashes for the engine's prefetch are computed here, where the bytes are
         // still in cache from decoding: the engine loop is the serial part.
@@ -232,7 +241,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
                 return b
             }) else { return }
             // Records of the batches queued on the engine form one group commit.
-            let (_, logToWake) = self.deferringLogWake { self.execute(batch, keyHashes: keyHashes, channel) }
+            let (_, logToWake) = self.deferringLogWake { self.execute(batch, keyHashes: keyHashes) }
             if let logToWake { self.server.wakeLogAfterQueuedBatches(logToWake) }
         }
     }
@@ -258,7 +267,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     /// This connection's last command name (see `CommandNameCache`), read holding the engine.
     private var commandNames = CommandNameCache()
 
-    private func runInline(_ channel: Channel) -> Bool {
+    private func runInline() -> Bool {
         guard server.engineMutex.tryLock() else { return false }
         // The client is created on the engine loop when the connection opens.
         guard client != nil, !pending.contains(where: { server.mayRunLong($0, &commandNames) }) else {
@@ -271,7 +280,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         engine.scriptsMayYield = true
         // A lone script gains nothing from prefetching its arguments' keys (most are not keys).
         let keyHashes: [UInt64]? = batch.count == 1 && server.isScriptCall(batch[0], &commandNames) ? [] : nil
-        let (sendNow, logToWake) = deferringLogWake { execute(batch, keyHashes: keyHashes, channel, inline: true) }
+        let (sendNow, logToWake) = deferringLogWake { execute(batch, keyHashes: keyHashes, inline: true) }
         engine.scriptsMayYield = false
         if engine.commandSuspended {
             // A script ran past its budget here: the engine loop finishes it and the batch,
@@ -326,11 +335,11 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
     /// replies are returned instead, with the log sequence they wait for (0 = none), to be
     /// written or held by this loop after the engine is released.
     @discardableResult
-    private func execute(_ batch: [Request], keyHashes: [UInt64]? = nil, _ channel: Channel, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
+    private func execute(_ batch: [Request], keyHashes: [UInt64]? = nil, inline: Bool = false) -> (UInt64, Outgoing, UInt64)? {
         // Refused at connect (protected mode): nothing it sent runs; the refusal closes it.
         if refused { return nil }
         let fannedOut = server.pubsub.messagesFannedOut
-        let result = server.process(batch[...], keyHashes: keyHashes, client: client, output: channel.allocator.buffer(capacity: 256))
+        let result = server.process(batch[...], keyHashes: keyHashes, client: client, output: allocator.buffer(capacity: 256))
         if batch.count > SessionHandler.inlineBatchLimit {
             let perCommand = Int(server.pubsub.messagesFannedOut - fannedOut) / batch.count
             fanOutPerCommand = (fanOutPerCommand * 3 + perCommand) / 4
