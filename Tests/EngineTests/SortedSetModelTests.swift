@@ -25,9 +25,17 @@ import Testing
         var z = SortedSetValue()
         var model: [(Bytes, Double)] = []
         let members = (0..<distinctMembers).map { i -> Bytes in
-            // Prefixes and shared prefixes exercise the bytewise tie-break.
+            // Prefixes and shared prefixes exercise the bytewise tie-break, and so do zero bytes
+            // and bytes above 0x7F within the first four (the skiplist orders by a zero-padded
+            // 4-byte prefix before it compares whole members).
             let base = Bytes("m\(i % 37)")
-            return i % 3 == 0 ? base : base + Bytes("\(i)")
+            switch i % 6 {
+            case 0, 3: return base
+            case 1: return base + [0] + Bytes("\(i)")
+            case 2: return [0xFF] + base + Bytes("\(i)")
+            case 4: return Bytes(base.prefix(1)) + Bytes(repeating: 0, count: i % 5)
+            default: return base + Bytes("\(i)")
+            }
         }
         var snapshot: (SortedSetValue, [(Bytes, Double)])?
         for step in 0..<6000 {
