@@ -111,15 +111,14 @@ public final class ScriptingEngine {
         vm.run = run
         vm.heapLimit = heapLimit
         busy.begin(name: name, command: ctx.argv, isFunction: isFunction, thresholdMs: busyThresholdMs)
-        let ending = RunEnding(vm: vm, run: run, name: name, base: base,
-                               version: ctx.repliesToConnection ? ctx.client.resp : nil)
+        let version = ctx.repliesToConnection ? ctx.client.resp : nil
         let status = vm.protectedCall(nargs: nargs)
         if status == LUA_YIELD {
-            suspended = ending
+            suspended = RunEnding(vm: vm, run: run, name: name, base: base, version: version)
             ctx.engine.commandSuspended = true
             return .null
         }
-        return finish(ending, status)
+        return finish(vm, run, name: name, base: base, version: version, status)
     }
 
     /// What ending a run needs: its VM and run, its name, the stack level to restore, and the
@@ -142,27 +141,30 @@ public final class ScriptingEngine {
     public func finishSuspended() -> RESPValue {
         guard let ending = suspended else { return .error("ERR no suspended script") }
         suspended = nil
-        return finish(ending, ending.vm.continueCall())
+        return finish(ending.vm, ending.run, name: ending.name, base: ending.base, version: ending.version,
+                      ending.vm.continueCall())
     }
 
-    private func finish(_ ending: RunEnding, _ status: Int32) -> RESPValue {
+    /// Ends a run (the pieces of a `RunEnding`, passed apart: a run that was never suspended
+    /// builds none) and returns its reply.
+    private func finish(_ vm: LuaVM, _ run: ScriptRun, name: String, base: Int32, version: RESPVersion?,
+                        _ status: Int32) -> RESPValue {
         let (_, shutdown) = busy.end()
-        let vm = ending.vm
         vm.run = nil
-        ending.run.inUse = false
+        run.inUse = false
         vm.heapLimit = 0
         let L = vm.L
         let reply: RESPValue
         switch status {
         case LUA_OK:
-            reply = ending.version.map { Conversion.encodedReply(L, lua_gettop(L), resp: ending.run.resp, version: $0) }
-                ?? Conversion.reply(L, lua_gettop(L), resp: ending.run.resp)
-        case LUA_ERRMEM: reply = .error("ERR Lua heap limit exceeded (lua-heap-limit) script: \(ending.name)")
-        default: reply = errorReply(L, name: ending.name)
+            reply = version.map { Conversion.encodedReply(L, lua_gettop(L), resp: run.resp, version: $0) }
+                ?? Conversion.reply(L, lua_gettop(L), resp: run.resp)
+        case LUA_ERRMEM: reply = .error("ERR Lua heap limit exceeded (lua-heap-limit) script: \(name)")
+        default: reply = errorReply(L, name: name)
         }
-        lua_settop(L, ending.base)
+        lua_settop(L, base)
         // SHUTDOWN NOSAVE stopped it: none of its writes may reach the log.
-        if shutdown { ending.run.engine.pendingEffects.removeAll() }
+        if shutdown { run.engine.pendingEffects.removeAll() }
         return reply
     }
 
