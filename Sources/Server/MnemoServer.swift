@@ -525,18 +525,18 @@ public final class MnemoServer: @unchecked Sendable {
 
     /// Whether the request must run on the engine loop (see `CommandSpec.mayRunLong`).
     func mayRunLong(_ request: Request, _ names: inout CommandNameCache) -> Bool {
-        spec(of: request, &names)?.mayRunLong ?? false
+        traits(of: request, &names)?.mayRunLong ?? false
     }
 
     /// Whether the request runs a script or function (EVAL, FCALL…).
     func isScriptCall(_ request: Request, _ names: inout CommandNameCache) -> Bool {
-        spec(of: request, &names)?.flags.contains(.suspendable) ?? false
+        traits(of: request, &names)?.isScript ?? false
     }
 
-    /// The command's spec (nil for an unknown one or a protocol error), through `names`.
-    private func spec(of request: Request, _ names: inout CommandNameCache) -> CommandSpec? {
+    /// The command's traits (nil for an unknown one or a protocol error), through `names`.
+    private func traits(of request: Request, _ names: inout CommandNameCache) -> (mayRunLong: Bool, isScript: Bool)? {
         guard case .command(let argv) = request, let name = argv.first else { return nil }
-        return names.lookup(name, in: engine)
+        return names.traits(name, in: engine)
     }
 
     /// Runs `body` once everything up to `barrier` is durable (at once if nothing is pending).

@@ -154,6 +154,18 @@ public struct CommandNameCache {
         return box
     }
 
+    /// What a connection asks of a request's command before running it (see
+    /// `CommandSpec.mayRunLong`; `isScript`: EVAL, FCALL… — suspendable), nil if unknown:
+    /// answered from the lent spec, with no reference counting.
+    public mutating func traits(_ name: Bytes, in engine: Engine) -> (mayRunLong: Bool, isScript: Bool)? {
+        guard let box = lend(name, in: engine) else { return nil }
+        return box._withUnsafeGuaranteedRef { storage in
+            if let known = storage.mayRunLong { return (known, storage.flags.contains(.suspendable)) }
+            let spec = CommandSpec(storage: storage)
+            return (spec.mayRunLong, spec.flags.contains(.suspendable))
+        }
+    }
+
     @inline(__always) private static func sameStorage(_ a: Bytes, _ b: Bytes) -> Bool {
         a.count == b.count && a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pa.baseAddress == $0.baseAddress } }
     }
