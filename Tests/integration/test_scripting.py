@@ -330,12 +330,17 @@ def start_spin(server, script, *args, fcall=False):
 SPIN = "local i = 0 while true do i = i + 1 end"
 
 
-def test_busy_and_script_kill(mnemo_factory):
+def spin_with_low_threshold(mnemo_factory, script):
+    """A server with busy-reply-threshold 100 ms running `script` on a thread; returns the
+    thread, its result and a second client."""
     server = mnemo_factory()
-    admin = server.client(decode_responses=True)
-    admin.config_set("busy-reply-threshold", 100)
-    t, result = start_spin(server, SPIN, 0)
-    other = server.client(decode_responses=True)
+    server.client(decode_responses=True).config_set("busy-reply-threshold", 100)
+    t, result = start_spin(server, script, 0)
+    return t, result, server.client(decode_responses=True)
+
+
+def test_busy_and_script_kill(mnemo_factory):
+    t, result, other = spin_with_low_threshold(mnemo_factory, SPIN)
 
     def busy():
         try:
@@ -354,7 +359,7 @@ def test_busy_and_script_kill(mnemo_factory):
     t.join(10)
     assert "Script killed by user with SCRIPT KILL..." in str(result.get("error")), result
     assert other.ping()
-    assert admin.get("x") is None
+    assert other.get("x") is None
 
 
 def test_coroutines_resume_yield_wrap_and_fail_as_in_lua(mnemo_factory):
@@ -395,11 +400,7 @@ def test_a_script_spinning_in_its_coroutines_is_stopped_too(mnemo_factory, spin)
     """The time-limit hook is installed once a run has lasted about a millisecond (a watchdog's
     signal): coroutines the script made before then must have it from their start, or a script
     spinning inside one would hold the server forever."""
-    server = mnemo_factory()
-    admin = server.client(decode_responses=True)
-    admin.config_set("busy-reply-threshold", 100)
-    t, result = start_spin(server, spin, 0)
-    other = server.client(decode_responses=True)
+    t, result, other = spin_with_low_threshold(mnemo_factory, spin)
 
     def killed():
         try:
