@@ -352,7 +352,6 @@ int mnemo_continue(lua_State *L, lua_State *co) {
     return run_step(L, co, 0);
 }
 
-
 int mnemo_load(lua_State *L, const char *buf, size_t len, const char *chunkname) {
     return luaL_loadbufferx(L, buf, len, chunkname, "t");
 }

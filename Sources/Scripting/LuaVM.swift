@@ -22,10 +22,11 @@ final class LuaVM {
     /// unless the command kept it, e.g. as its logged effect).
     var spareArguments: [Bytes] = []
     /// Recent short arguments of redis.call by the address of their Lua string (see `cachedArgument`).
-    var argumentCache = [(address: UnsafeRawPointer?, bytes: Bytes)](repeating: (nil, []), count: LuaVM.argumentCacheSize)
+    var argumentCache = [(address: UnsafeRawPointer?, bytes: Bytes)](repeating: (nil, []), count: 1 << LuaVM.argumentCacheBits)
+    static let argumentCacheBits = 8
     /// Recent integer arguments of redis.call and their text (see `integerArgument`).
-    var integerCache = [(value: Int64, bytes: Bytes)](repeating: (0, []), count: 16)
-    static let argumentCacheSize = 256  // slots chosen by the top 8 bits of a multiplicative hash
+    var integerCache = [(value: Int64, bytes: Bytes)](repeating: (0, []), count: 1 << LuaVM.integerCacheBits)
+    static let integerCacheBits = 4
     /// Lua keeps one copy of each string up to this long (LUAI_MAXSHORTLEN).
     static let cachedArgumentLength = 40
     /// The script or function being executed (nil between runs).

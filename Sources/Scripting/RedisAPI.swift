@@ -147,7 +147,7 @@ extension LuaVM {
     /// constant words and keys, and a reused array costs no allocation and no free. An entry is
     /// used only if its bytes still match: Lua may free a string and reuse its address.
     @inline(__always) private func cachedArgument(_ p: UnsafeRawPointer, _ len: Int) -> Bytes {
-        let slot = Int(truncatingIfNeeded: (UInt(bitPattern: p) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        let slot = KeyHash.slot(UInt(bitPattern: p), bits: LuaVM.argumentCacheBits)
         if argumentCache[slot].address == p {
             let cached = argumentCache[slot].bytes
             if cached.count == len && (len == 0 || cached.withUnsafeBytes { memcmp($0.baseAddress!, p, len) == 0 }) {
@@ -162,7 +162,7 @@ extension LuaVM {
     /// An integer argument's text, reused if the same number was an argument recently (a
     /// script passes the same score or increment to several calls).
     @inline(__always) private func integerArgument(_ v: Int64) -> Bytes {
-        let slot = Int(truncatingIfNeeded: (UInt64(bitPattern: v) &* 0x9E37_79B9_7F4A_7C15) >> 60)
+        let slot = KeyHash.slot(UInt(bitPattern: Int(v)), bits: LuaVM.integerCacheBits)
         if integerCache[slot].value == v && !integerCache[slot].bytes.isEmpty { return integerCache[slot].bytes }
         let bytes = RESPEncoder.integerBytes(v)
         integerCache[slot] = (v, bytes)

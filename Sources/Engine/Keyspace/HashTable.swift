@@ -256,6 +256,12 @@ public enum KeyHash {
 
     @inlinable public static func hash(_ key: Bytes) -> UInt64 { key.withUnsafeBytes { hash(bytes: $0) } }
 
+    /// A slot of a direct-mapped cache of `1 << bits` entries for `x` (a pointer, a number):
+    /// the top bits of a multiplicative (Fibonacci) hash, so that aligned addresses spread.
+    @inlinable public static func slot(_ x: UInt, bits: Int) -> Int {
+        Int(truncatingIfNeeded: (x &* 0x9E37_79B9_7F4A_7C15) >> UInt(UInt.bitWidth - bits))
+    }
+
     /// The hash of bytes that are not (or need not be borrowed as) an array.
     @inlinable public static func hash(bytes p: UnsafeRawBufferPointer) -> UInt64 {
         let n = p.count

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 /// The one command table: every command, looked up by lowercase name.
 public struct CommandTable: @unchecked Sendable, CoWFields {
     /// Every command looks a name up, through a copy of the table (the engine's property):
@@ -176,7 +170,8 @@ public struct CommandNameCache {
 /// every time). The spec is found in one of two slots, its name compared (a key may come back
 /// for another name), and lent: valid while the engine's table is unchanged.
 public struct ScriptCommandNames {
-    private static let size = 32
+    private static let bits = 5
+    private static let size = 1 << bits
     // Parallel arrays: a hit reads a key, a name and a box, and copies nothing.
     private var keys = [UInt](repeating: 0, count: size)
     private var boxes = [Unmanaged<CommandSpec.Storage>?](repeating: nil, count: size)
@@ -185,31 +180,21 @@ public struct ScriptCommandNames {
 
     public init() {}
 
-    @inline(__always) private static func home(_ key: UInt) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 59)
-    }
-
     /// The spec of argv's command (argv[0]), nil if unknown.
     mutating func lend(_ argv: [Bytes], key: UInt, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
         guard !argv.isEmpty else { return nil }
-        let h = Self.home(key), h2 = (h + 1) & (Self.size - 1)
+        let h = KeyHash.slot(key, bits: Self.bits), h2 = (h + 1) & (Self.size - 1)
         if generation == engine.tableGeneration && key != 0 {
             let found = keys.withUnsafeBufferPointer { k in k[h] == key ? h : k[h2] == key ? h2 : -1 }
-            if found >= 0 && names.withUnsafeBufferPointer({ n in argv.withUnsafeBufferPointer { Self.same(n[found], $0[0]) } }) {
+            if found >= 0 && names.withUnsafeBufferPointer({ n in argv.withUnsafeBufferPointer { compareMembers(n[found], $0[0]) == 0 } }) {
                 return boxes.withUnsafeBufferPointer { $0[found] }
             }
         }
         return miss(argv[0], key: key, in: engine)
     }
 
-    @inline(__always) private static func same(_ a: Bytes, _ b: Bytes) -> Bool {
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in pa.count == pb.count && (pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0) }
-        }
-    }
-
     private mutating func miss(_ name: Bytes, key: UInt, in engine: Engine) -> Unmanaged<CommandSpec.Storage>? {
-        let h = Self.home(key), h2 = (h + 1) & (Self.size - 1)
+        let h = KeyHash.slot(key, bits: Self.bits), h2 = (h + 1) & (Self.size - 1)
         if generation != engine.tableGeneration {
             self = ScriptCommandNames()
             generation = engine.tableGeneration

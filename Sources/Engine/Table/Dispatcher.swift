@@ -85,8 +85,7 @@ public final class Dispatcher {
             }
             spec = sub
         }
-        let argc = argv.count
-        if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+        if Dispatcher.wrongArity(spec.arity, argv.count) {
             error = .wrongArity(spec.fullName)
             return nil
         }
@@ -106,8 +105,7 @@ public final class Dispatcher {
         return box._withUnsafeGuaranteedRef { storage in
             let found = CommandSpec(storage: storage)
             if storage.subcommands.isEmpty {
-                let argc = argv.count, arity = storage.arity
-                if (arity > 0 && argc != arity) || argc < -arity {
+                if Dispatcher.wrongArity(storage.arity, argv.count) {
                     return .error("ERR Wrong number of args calling Redis command from script")
                 }
                 return runScriptCall(found, argv, client, readOnly, &wrote)
@@ -131,6 +129,11 @@ public final class Dispatcher {
             wrote = true
         }
         return run(spec, argv, client: client)
+    }
+
+    /// Redis's arity rule: exactly `arity` arguments (name included), or at least `-arity`.
+    @inline(__always) static func wrongArity(_ arity: Int, _ argc: Int) -> Bool {
+        (arity > 0 && argc != arity) || argc < -arity
     }
 
     static func clip(_ b: Bytes) -> String { String(decoding: b.prefix(128), as: UTF8.self) }
@@ -162,8 +165,7 @@ public final class Dispatcher {
             guard let spec = resolveSpec(argv, found, &error) else { return reject(error!, argv, client) }
             return admit(spec, argv, client)
         }
-        let argc = argv.count, arity = found.storage.arity
-        if (arity > 0 && argc != arity) || argc < -arity { return reject(.wrongArity(found.fullName), argv, client) }
+        if Dispatcher.wrongArity(found.storage.arity, argv.count) { return reject(.wrongArity(found.fullName), argv, client) }
         return admit(found, argv, client)
     }
 

@@ -278,7 +278,7 @@ final class SessionHandler: ChannelInboundHandler, ClientConnection, TickFlush.W
         pending = []
         let engine = server.engine
         engine.scriptsMayYield = true
-        // A lone script gains nothing from prefetching its arguments' keys (most are not keys).
+        // A lone script: no other lookups for a prefetch of its keys to overlap with.
         let keyHashes: [UInt64]? = batch.count == 1 && server.isScriptCall(batch[0], &commandNames) ? [] : nil
         let (sendNow, logToWake) = deferringLogWake { execute(batch, keyHashes: keyHashes, inline: true) }
         engine.scriptsMayYield = false
